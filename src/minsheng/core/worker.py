@@ -1,0 +1,45 @@
+"""The embedded background worker: in the demo and single-process deployments, a thread in
+the web process runs the same periodic jobs Celery beat schedules in production."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+_started = threading.Event()
+
+
+def run_periodic_jobs() -> dict:
+    """One round of every periodic job; what Celery beat calls in production."""
+    from minsheng.cases.services import cases_close_unanswered, cases_flag_due
+
+    from .outbox import outbox_process
+
+    return {
+        "outbox": outbox_process(),
+        "flags": cases_flag_due(),
+        "closed_without_feedback": cases_close_unanswered(),
+    }
+
+
+def start_embedded_worker(interval: float = 30.0) -> None:
+    if _started.is_set():
+        return
+    _started.set()
+
+    def loop() -> None:
+        while True:
+            try:
+                run_periodic_jobs()
+            except Exception:
+                logger.exception("embedded worker round failed")
+            finally:
+                close_old_connections()
+            time.sleep(interval)
+
+    threading.Thread(target=loop, name="minsheng-worker", daemon=True).start()

@@ -1,0 +1,60 @@
+"""Shared fixtures: the demo district is loaded once into the test database, and every
+test runs inside a transaction on top of it."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MINSHENG_TESTING", "true")
+
+import pytest
+
+from tests.factories import CaseMaker, make_user
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from minsheng.cases.services import district_load_files
+    from minsheng.data import GAZETTEER_PATH, TAXONOMY_PATH
+
+    with django_db_blocker.unblock():
+        district_load_files(taxonomy_path=TAXONOMY_PATH, gazetteer_path=GAZETTEER_PATH)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    from minsheng.core.calendar import invalidate_calendar
+
+    invalidate_calendar()
+    yield
+    invalidate_calendar()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def users(db):
+    """One user per role: admin, operator, dispatcher, leader, and handlers of a street office
+    (JSL), one of its communities (JSL03), another street (LSZ), a community of that street
+    (LSZ01) and a department (CGJ, SJJ)."""
+    return {
+        "admin": make_user("admin", "admin"),
+        "operator": make_user("operator", "operator"),
+        "dispatcher": make_user("dispatcher", "dispatcher"),
+        "leader": make_user("leader", "leader"),
+        "street": make_user("street-JSL", "handler", "street:JSL"),
+        "community": make_user("community-JSL03", "handler", "community:JSL03"),
+        "other_street": make_user("street-LSZ", "handler", "street:LSZ"),
+        "other_community": make_user("community-LSZ01", "handler", "community:LSZ01"),
+        "dept": make_user("dept-CGJ", "handler", "dept:CGJ"),
+        "other_dept": make_user("dept-SJJ", "handler", "dept:SJJ"),
+    }
+
+
+@pytest.fixture
+def cases(users):
+    """Builds cases in any lifecycle state through the real services."""
+    return CaseMaker(users)
