@@ -21,6 +21,28 @@ def django_db_setup(django_db_setup, django_db_blocker):
         district_load_files(taxonomy_path=TAXONOMY_PATH, gazetteer_path=GAZETTEER_PATH)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run transactional tests (real commits: concurrency, live server, browser) after the
+    others, as Django's runner does: their flush empties the tables the others rely on."""
+
+    def transactional(item) -> bool:
+        marker = item.get_closest_marker("django_db")
+        return bool(marker and marker.kwargs.get("transaction")) or "live_server" in getattr(item, "fixturenames", ())
+
+    items.sort(key=transactional)
+
+
+@pytest.fixture
+def committed_district(transactional_db):
+    """The demo district, committed, for tests that run outside a wrapping transaction."""
+    from minsheng.cases.services import district_load_files
+    from minsheng.core.models import Unit
+    from minsheng.data import GAZETTEER_PATH, TAXONOMY_PATH
+
+    if not Unit.objects.filter(kind="district").exists():
+        district_load_files(taxonomy_path=TAXONOMY_PATH, gazetteer_path=GAZETTEER_PATH)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
     from minsheng.core.calendar import invalidate_calendar

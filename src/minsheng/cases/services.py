@@ -422,10 +422,10 @@ def case_merge(*, case: Case, master: Case, acting_user: User, reason: str = "",
 def case_delegate(*, case: Case, acting_user: User, community: Unit, reason: str = "", expected_version: int | None = None) -> CaseEvent:
     """A street office passes a dispatched case down to one of its communities (下派);
     the deadlines keep running."""
-    if community.kind != UnitKind.COMMUNITY or community.parent_id != getattr(acting_user, "unit_id", None):
-        raise InvalidInput("只能下派给本街道所辖社区。")
-
     def reassign(fresh: Case) -> None:
+        # Checked after the permission check, so a stranger hears "not allowed", not why.
+        if community.kind != UnitKind.COMMUNITY or community.parent_id != getattr(acting_user, "unit_id", None):
+            raise InvalidInput("只能下派给本街道所辖社区。")
         fresh.assignments.filter(active=True, role=AssignmentRole.MAIN).update(active=False)
         CaseAssignment.objects.create(case=fresh, unit=community, role=AssignmentRole.MAIN, assigned_by=acting_user)
 

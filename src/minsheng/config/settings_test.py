@@ -1,0 +1,20 @@
+"""Settings for the test suite: production settings with a fast password hasher (hashing
+cost is not what the tests check, and Argon2 would dominate their run time)."""
+
+import os
+
+os.environ.setdefault("MINSHENG_TESTING", "true")
+
+from .settings import *  # noqa: E402,F401,F403
+from .settings import PASSWORD_HASHERS as _PRODUCTION_HASHERS  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *_PRODUCTION_HASHERS]
+PRODUCTION_PASSWORD_HASHERS = _PRODUCTION_HASHERS
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not the in-memory default: threads in the concurrency tests then share the
+    # database the way processes do in production, with SQLite's busy timeout instead of
+    # shared-cache table-lock errors.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"minsheng-test-{os.getpid()}.sqlite3")}  # noqa: F405
