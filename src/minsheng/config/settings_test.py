@@ -18,3 +18,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     import tempfile
 
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"minsheng-test-{os.getpid()}.sqlite3")}  # noqa: F405
+
+if REDIS_URL:  # noqa: F405
+    # Each run gets its own keys, so rate-limit counters never leak between runs.
+    CACHES["default"]["KEY_PREFIX"] = f"minsheng-test-{os.getpid()}"  # noqa: F405
