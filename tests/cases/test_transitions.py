@@ -259,3 +259,16 @@ def test_every_transition_writes_one_event_with_actor_and_states(cases, users):
         ("feedback_close", "awaiting_feedback", "closed"),
     ]
     assert CaseEvent.objects.filter(case=case, action="dispatch", actor=users["dispatcher"]).exists()
+
+
+def test_feedback_records_whether_the_problem_was_resolved(cases):
+    case = cases.make(CaseState.AWAITING_FEEDBACK)
+    services.case_record_feedback(case=case, rating=Feedback.BASIC, resolved=False, comment="态度好但没解决")
+    assert case.state == "closed" and case.feedback_resolved is False
+    assert last_event(case).data == {"rating": "basic", "resolved": False}
+
+
+def test_a_satisfied_rating_without_the_resolved_answer_counts_as_resolved(cases):
+    case = cases.make(CaseState.AWAITING_FEEDBACK)
+    services.case_record_feedback(case=case, rating=Feedback.SATISFIED)
+    assert case.feedback_resolved is True

@@ -145,6 +145,7 @@ class Case(models.Model):
 
     reply_text = models.TextField(_("答复内容"), blank=True)
     feedback = models.CharField(_("评价"), max_length=16, choices=Feedback.choices, blank=True)
+    feedback_resolved = models.BooleanField(_("群众认为已解决"), null=True, blank=True)
     feedback_comment = models.TextField(_("评价意见"), blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)
     no_feedback = models.BooleanField(_("未评价自动办结"), default=False)

@@ -385,7 +385,9 @@ def case_dispatch(
     data = {
         "unit": unit.key,
         "co_units": [u.key for u in co_units],
+        "urgency": updates.get("urgency", case.urgency),
         "acknowledge_due_at": deadlines.acknowledge_due_at.isoformat(),
+        "contact_due_at": deadlines.contact_due_at.isoformat(),
         "resolve_due_at": deadlines.resolve_due_at.isoformat(),
         **(meta or {}),
     }
@@ -480,20 +482,31 @@ def case_send_back(*, case: Case, acting_user: User, reason: str, expected_versi
 
 
 def case_record_feedback(
-    *, case: Case, rating: str, comment: str = "", acting_user: Actor = RESIDENT, expected_version: int | None = None
+    *,
+    case: Case,
+    rating: str,
+    resolved: bool | None = None,
+    comment: str = "",
+    acting_user: Actor = RESIDENT,
+    expected_version: int | None = None,
 ) -> CaseEvent:
-    """The resident's verdict. Satisfied or basically satisfied closes the case; unsatisfied
-    reopens it for re-handling (重办). An operator may record it from a return call (回访)."""
+    """The resident's verdict: was it resolved (是否解决) and how satisfied (是否满意).
+    Satisfied or basically satisfied closes the case; unsatisfied reopens it for re-handling
+    (重办). An operator may record it from a return call (回访). When the resident does not
+    answer the "resolved" question, a satisfied rating is taken as resolved."""
     if rating not in Feedback.values:
         raise InvalidInput("请选择评价：满意、基本满意或不满意。")
+    if resolved is None:
+        resolved = rating != Feedback.UNSATISFIED
     now = timezone.now()
-    base = {"feedback": rating, "feedback_comment": (comment or "").strip()[:1000], "feedback_at": now}
+    base = {"feedback": rating, "feedback_resolved": resolved, "feedback_comment": (comment or "").strip()[:1000], "feedback_at": now}
+    data = {"rating": rating, "resolved": resolved}
     if rating == Feedback.UNSATISFIED:
         updates = {**base, "rehandle_count": F("rehandle_count") + 1}
-        return _transition(case=case, actor=acting_user, action="feedback_reopen", reason=comment, data={"rating": rating},
+        return _transition(case=case, actor=acting_user, action="feedback_reopen", reason=comment, data=data,
                            updates=updates, expected_version=expected_version)
     updates = {**base, "closed_at": now, "no_feedback": False}
-    return _transition(case=case, actor=acting_user, action="feedback_close", reason=comment, data={"rating": rating},
+    return _transition(case=case, actor=acting_user, action="feedback_close", reason=comment, data=data,
                        updates=updates, expected_version=expected_version)
 
 
