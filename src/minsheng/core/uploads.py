@@ -54,26 +54,39 @@ def _open_checked(data: bytes) -> tuple[Image.Image, str]:
     """Open the image after checking its format, size and integrity."""
     if not data:
         raise ValueError(_("文件是空的。"))
+    source_format, pixels = _with_decode_errors(_probe, data)
+    if source_format not in _ACCEPTED:
+        raise ValueError(_("只能上传 JPEG、PNG 或 WebP 格式的图片。"))
+    if pixels > MAX_PIXELS:
+        raise ValueError(_("图片像素过大。"))
+    return _with_decode_errors(_decode, data), source_format
+
+
+def _probe(data: bytes) -> tuple[str, int]:
+    """Format and pixel count from the header, then a structural check (no pixel decoding)."""
+    with Image.open(io.BytesIO(data)) as probe:
+        source_format, pixels = probe.format, probe.width * probe.height
+        probe.verify()
+    return source_format, pixels
+
+
+def _decode(data: bytes) -> Image.Image:
+    # verify() leaves an image unusable, so the pixels are decoded from a fresh open.
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _with_decode_errors(step, data: bytes):
+    """Run a Pillow step, turning its many failure types into one ValueError for the uploader."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                source_format = probe.format
-                if source_format not in _ACCEPTED:
-                    raise ValueError(_("只能上传 JPEG、PNG 或 WebP 格式的图片。"))
-                if probe.width * probe.height > MAX_PIXELS:
-                    raise ValueError(_("图片像素过大。"))
-                probe.verify()
-            # verify() leaves the image unusable: open it again to decode the pixels.
-            image = Image.open(io.BytesIO(data))
-            image.load()
-    except ValueError:
-        raise
+            return step(data)
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ValueError(_("这不是可识别的图片文件。")) from exc
-    except (OSError, SyntaxError, EOFError) as exc:
+    except (OSError, SyntaxError, EOFError, ValueError) as exc:
         raise ValueError(_("图片已损坏，无法读取。")) from exc
-    return image, source_format
 
 
 def _upright_srgb(image: Image.Image) -> Image.Image:

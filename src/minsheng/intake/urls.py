@@ -6,4 +6,10 @@ app_name = "intake"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("appeal/new/", views.submit, name="submit"),
+    path("appeal/<str:tracking_code>/done/", views.submitted, name="submitted"),
+    path("places/", views.places, name="places"),
+    path("track/", views.track, name="track"),
+    path("track/<str:tracking_code>/", views.case, name="case"),
+    path("track/<str:tracking_code>/rate/", views.rate, name="rate"),
 ]
