@@ -123,9 +123,13 @@ def case_by_tracking(*, tracking_code: str, phone_last4: str = "") -> Case | Non
     case = Case.objects.filter(tracking_code=(tracking_code or "").strip().upper()).first()
     if case is None:
         return None
-    if case.reporter_phone and case.phone_last4 != (phone_last4 or "").strip():
-        return None
-    return case
+    digits = (phone_last4 or "").strip()
+    if not case.reporter_phone or case.phone_last4 == digits:
+        return case
+    # A co-reporter who joined the case (多人同诉) tracks it with their own phone.
+    if len(digits) == 4 and case.co_reporters.filter(phone__endswith=digits).exists():
+        return case
+    return None
 
 
 def caller_history(*, phone: str, exclude_pk: int | None = None, limit: int = 10) -> QuerySet[Case]:

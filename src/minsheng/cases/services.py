@@ -382,9 +382,11 @@ def case_dispatch(
         for co in co_units:
             CaseAssignment.objects.create(case=fresh, unit=co, role=AssignmentRole.CO, assigned_by=by, assigned_at=now)
 
+    chosen_category = updates.get("category", case.category)
     data = {
         "unit": unit.key,
         "co_units": [u.key for u in co_units],
+        "subcategory": chosen_category.code if chosen_category else None,
         "urgency": updates.get("urgency", case.urgency),
         "acknowledge_due_at": deadlines.acknowledge_due_at.isoformat(),
         "contact_due_at": deadlines.contact_due_at.isoformat(),
@@ -515,6 +517,30 @@ def case_close_without_feedback(*, case: Case) -> CaseEvent:
 
 
 # ---------------------------------------------------------------- side actions
+
+def case_record_suggestion(
+    *,
+    case: Case,
+    meta: dict,
+    category: Category | None = None,
+    urgency: str | None = None,
+    street: Unit | None = None,
+    community: Unit | None = None,
+) -> CaseEvent:
+    """Store the dispatch engine's suggestions on a new case (智能分拨建议) and pre-fill the
+    classification fields the submitter left empty. The dispatcher still confirms them."""
+    updates: dict[str, Any] = {"dispatch_meta": meta}
+    if case.category_id is None and category is not None:
+        updates["category"] = category
+    if urgency and case.urgency == Urgency.NORMAL and urgency != Urgency.NORMAL:
+        updates["urgency"] = urgency
+    if case.street_id is None and street is not None:
+        updates["street"] = street
+        if community is not None and community.parent_id == street.pk:
+            updates["community"] = community
+    data = {k: meta.get(k) for k in ("model_version", "unit", "unit_confidence") if k in meta}
+    return _transition(case=case, actor=SYSTEM, action="suggest", data=data, updates=updates)
+
 
 def case_add_note(*, case: Case, acting_user: User, text: str) -> CaseEvent:
     return _transition(case=case, actor=acting_user, action="note", reason=text)

@@ -94,6 +94,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("supervise", _("督办"), [S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.REPLIED], None, STAFF_DISPATCH, needs_reason=True),
         _t("join", _("共同反映"), [S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.REPLIED], None, {"resident", "system", *STAFF_INTAKE}),
         _t("flag", _("时限预警"), [S.DISPATCHED, S.IN_PROGRESS], None, {"system"}),
+        _t("suggest", _("智能分拨建议"), [S.SUBMITTED, S.ACCEPTED], None, {"system"}),
     ]
 }
 

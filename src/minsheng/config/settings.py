@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "minsheng.dispatch",
     "minsheng.intake",
     "minsheng.desk",
+    "minsheng.analytics",
     "minsheng.demo",
 ]
 
@@ -187,9 +188,21 @@ MINSHENG_WORKING_HOURS = env_str("MINSHENG_WORKING_HOURS", "08:30-12:00,13:30-18
 MINSHENG_FEEDBACK_DAYS = env_int("MINSHENG_FEEDBACK_DAYS", 7)
 MINSHENG_NEAR_DUE_FRACTION = env_float("MINSHENG_NEAR_DUE_FRACTION", 0.2)
 MINSHENG_AUTO_DISPATCH_THRESHOLD = env_float("MINSHENG_AUTO_DISPATCH_THRESHOLD", 0.9)
+MINSHENG_RETRAIN_DAYS = env_int("MINSHENG_RETRAIN_DAYS", 7)
+MINSHENG_RETRAIN_MIN_NEW = env_int("MINSHENG_RETRAIN_MIN_NEW", 50)
 MINSHENG_EMBEDDED_WORKER = env_bool("MINSHENG_EMBEDDED_WORKER", False)
 MINSHENG_MAX_PHOTOS = 3
 MINSHENG_MAX_UPLOAD_BYTES = env_int("MINSHENG_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+# Public endpoints' rate limits (django-ratelimit; counters live in the cache, so production
+# needs REDIS_URL for limits shared by every web process).
+MINSHENG_SUBMIT_RATE = env_str("MINSHENG_SUBMIT_RATE", "10/h")
+MINSHENG_TRACK_RATE = env_str("MINSHENG_TRACK_RATE", "20/h")
+MINSHENG_RATE_RATE = env_str("MINSHENG_RATE_RATE", "10/h")
+MINSHENG_PLACES_RATE = env_str("MINSHENG_PLACES_RATE", "120/m")
+# Behind a reverse proxy every request comes from the proxy's address: name the header that
+# carries the client's (e.g. HTTP_X_REAL_IP) so limits apply per resident.
+if env_str("RATELIMIT_IP_META_KEY"):
+    RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY")
 # Deadline policy overrides, e.g. '{"normal": {"resolve_within": "5 days working"}}'.
 MINSHENG_DEADLINE_OVERRIDES = env_str("MINSHENG_DEADLINE_OVERRIDES", "")
 

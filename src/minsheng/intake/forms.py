@@ -216,5 +216,39 @@ class FeedbackForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("请选择一项评价。")},
     )
+    resolved = forms.TypedChoiceField(
+        label=_("您反映的问题是否已经解决？"),
+        choices=[("yes", _("已解决")), ("no", _("未解决"))],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
     comment = forms.CharField(label=_("意见或建议"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class SimilarForm(forms.Form):
+    """What the resident has typed so far, to look for open cases about the same problem."""
+
+    text = forms.CharField(max_length=5000, required=False)
+    address = forms.CharField(max_length=300, required=False)
+
+
+class JoinForm(forms.Form):
+    """A resident joining an open case as a co-reporter (多人同诉) instead of filing another."""
+
+    tracking_code = forms.CharField(max_length=20)
+    text = forms.CharField(max_length=5000, required=False)
+    reporter_name = forms.CharField(max_length=100, required=False)
+    reporter_phone = forms.CharField(max_length=20, required=False)
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"]
+        if not _TOKEN.match(token):
+            raise forms.ValidationError(_("页面已失效，请刷新后重新填写。"), code="bad_token")
+        return token
+
+    def clean_reporter_phone(self) -> str:
+        return normalise_phone(self.cleaned_data["reporter_phone"])

@@ -25,9 +25,9 @@ from minsheng.data import GAZETTEER_PATH
 from minsheng.dispatch.engine.gazetteer import Gazetteer
 
 from .access import appeal_is_remembered, appeal_remember
-from .forms import AppealForm, FeedbackForm, TrackForm, submission_token_new
+from .forms import AppealForm, FeedbackForm, JoinForm, SimilarForm, TrackForm, submission_token_new
 from .selectors import appeal_for_resident, appeal_progress
-from .services import appeal_submit_online
+from .services import appeal_join, appeal_submit_online
 from .throttle import rate_limited
 
 PLACE_SUGGESTIONS = 8
@@ -115,6 +115,7 @@ def rate(request, tracking_code: str):
         case_record_feedback(
             case=appeal,
             rating=form.cleaned_data["rating"],
+            resolved=form.cleaned_data["resolved"],
             comment=form.cleaned_data["comment"],
             acting_user=RESIDENT,
             expected_version=form.cleaned_data["version"],
@@ -129,6 +130,48 @@ def rate(request, tracking_code: str):
     else:
         messages.success(request, _("感谢您的评价！"))
     return redirect("intake:case", tracking_code=tracking_code)
+
+
+@require_POST
+@rate_limited("intake.places")
+def similar(request):
+    """Open cases that look like the problem being typed ("others already reported this"),
+    as a fragment for the appeal form. Reads only; nothing is stored."""
+    from minsheng.dispatch.services import similar_open_cases
+
+    form = SimilarForm(request.POST)
+    rows = []
+    if form.is_valid() and len(form.cleaned_data["text"].strip()) >= 8:
+        try:
+            rows = similar_open_cases(text=form.cleaned_data["text"], address=form.cleaned_data["address"])
+        except Exception:  # a suggestion box must never break the form
+            rows = []
+    return render(request, "intake/_similar.html", {"similar": rows})
+
+
+@require_POST
+@rate_limited("intake.submit")
+def join(request):
+    form = JoinForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("加入失败：页面已失效，请重新提交。"))
+        return redirect("intake:submit")
+    joined = request.session.setdefault("joined_tokens", [])
+    code = form.cleaned_data["tracking_code"].strip().upper()
+    if form.cleaned_data["token"] not in joined:
+        case = appeal_join(
+            tracking_code=code,
+            reporter_name=form.cleaned_data["reporter_name"],
+            reporter_phone=form.cleaned_data["reporter_phone"],
+            text=form.cleaned_data["text"],
+        )
+        if case is None:
+            messages.error(request, _("该诉求已办结或不存在，请直接提交您的诉求。"))
+            return redirect("intake:submit")
+        request.session["joined_tokens"] = [*joined[-20:], form.cleaned_data["token"]]
+    appeal_remember(request, code)
+    messages.success(request, _("您已加入该诉求，办理进展会同步告知。以后可凭查询码和您的手机号后四位查询。"))
+    return redirect("intake:case", tracking_code=code)
 
 
 @require_GET

@@ -1,0 +1,276 @@
+"""Intelligent dispatch inside the application: every new case gets suggestions (category,
+urgency, place, unit, duplicates); confident ones are dispatched automatically; dispatcher
+decisions become training data.
+
+The engine (dispatch.engine) is pure Python and lives once per process. Its duplicate index
+holds the open cases of the recent window and is kept in step with the database by
+`_sync_index`: new open cases are added by id (so a case submitted through another web
+process is seen on the next query), closed ones dropped. No shared memory is needed between
+processes; the database is the truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from minsheng.cases import services as case_services
+from minsheng.cases.choices import CaseState, OPEN_STATES
+from minsheng.cases.errors import CaseError
+from minsheng.cases.models import Case, CaseEvent, Category
+from minsheng.cases.workflow import SYSTEM
+from minsheng.core.models import Unit
+
+from .engine import DispatchEngine
+from .engine.modelstore import CURRENT_MODEL, build_engine
+
+logger = logging.getLogger(__name__)
+
+#: How far back open cases are kept for duplicate search (多人同诉 is about current problems).
+DUPLICATE_WINDOW_DAYS = 30
+#: How often closed cases are swept out of a process's index.
+SWEEP_SECONDS = 60
+
+
+@dataclass
+class IntakeOutcome:
+    """What happened to a new case at intake."""
+
+    meta: dict
+    auto_dispatched: bool = False
+    duplicates: list[dict] = field(default_factory=list)
+    reason: str = ""
+
+
+class _EngineHolder:
+    """The process's engine and the bookkeeping of its duplicate index."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.engine: DispatchEngine | None = None
+        self.version = ""
+        self.last_case_id = 0
+        self.last_sweep = 0.0
+
+    def reset(self) -> None:
+        with self.lock:
+            self.engine = None
+            self.version = ""
+            self.last_case_id = 0
+            self.last_sweep = 0.0
+
+
+_holder = _EngineHolder()
+
+
+def model_dir() -> Path:
+    return Path(settings.MINSHENG_DATA_DIR) / "models"
+
+
+def dispatch_engine() -> DispatchEngine:
+    """The process's engine, loading the active model (or training one from the shipped
+    corpus on first use), with its duplicate index in step with the database."""
+    with _holder.lock:
+        if _holder.engine is None:
+            _holder.engine = build_engine(model_dir=model_dir())
+            _holder.version = _holder.engine.classifier.version
+            _holder.last_case_id = 0
+        _sync_index(_holder)
+        return _holder.engine
+
+
+def engine_reset() -> None:
+    """Forget the process's engine (after training a new model, and in tests)."""
+    _holder.reset()
+
+
+def _index_fields(case_row: dict) -> dict:
+    meta = case_row["dispatch_meta"] or {}
+    return {"topic": meta.get("topic"), "place": meta.get("place")}
+
+
+def _sync_index(holder: _EngineHolder) -> None:
+    engine = holder.engine
+    since = timezone.now() - dt.timedelta(days=DUPLICATE_WINDOW_DAYS)
+    rows = (
+        Case.objects.filter(pk__gt=holder.last_case_id, state__in=OPEN_STATES, submitted_at__gte=since)
+        .order_by("pk")
+        .values("pk", "text", "address", "submitted_at", "street__code", "community__code", "dispatch_meta")
+    )
+    for row in rows.iterator(chunk_size=2000):
+        if (row["dispatch_meta"] or {}).get("topic"):
+            engine.dup_index.add(row["pk"], row["text"], row["community__code"], row["street__code"], row["submitted_at"], **_index_fields(row))
+        else:
+            # Not processed at intake (imported, or before the engine existed): classify and
+            # locate it now, so it is compared on the same terms as the others.
+            engine.suggest(row["text"], row["address"], at=row["submitted_at"], case_key=row["pk"], add_to_index=True)
+        holder.last_case_id = row["pk"]
+    now = timezone.now().timestamp()
+    if now - holder.last_sweep >= SWEEP_SECONDS:
+        holder.last_sweep = now
+        indexed = list(engine.dup_index._slot.keys())  # noqa: SLF001 — the index exposes no key iterator
+        still_open = set(Case.objects.filter(pk__in=indexed, state__in=OPEN_STATES, submitted_at__gte=since).values_list("pk", flat=True))
+        for key in indexed:
+            if key not in still_open:
+                engine.dup_index.remove(key)
+
+
+def _duplicate_rows(pairs, exclude: int | None = None) -> list[dict]:
+    ids = [key for key, _ in pairs if key != exclude]
+    cases = {c.pk: c for c in Case.objects.filter(pk__in=ids, state__in=OPEN_STATES).select_related("main_unit")}
+    rows = []
+    for key, similarity in pairs:
+        case = cases.get(key)
+        if case is None:
+            continue
+        rows.append({
+            "case_id": case.pk, "tracking_code": case.tracking_code, "similarity": round(float(similarity), 3),
+            "summary": case.summary, "state": case.state, "reporter_count": case.reporter_count,
+        })
+    return rows
+
+
+def suggestion_meta(suggestion, duplicates: list[dict]) -> dict:
+    """The suggestion as stored on the case (JSON) and shown to the dispatcher."""
+    loc = suggestion.location
+    return {
+        "model_version": suggestion.model_version,
+        "category": [[c, round(p, 4)] for c, p in suggestion.category],
+        "subcategory": [[c, round(p, 4)] for c, p in suggestion.subcategory],
+        "urgency": suggestion.urgency,
+        "urgency_probability": round(suggestion.urgency_probability, 4),
+        "location": {
+            "street": loc.street, "community": loc.community, "confidence": round(loc.confidence, 3),
+            "matched": loc.matched, "reason": loc.reason, "ambiguous": loc.ambiguous, "label": loc.label,
+        },
+        "unit": suggestion.unit,
+        "unit_confidence": suggestion.unit_confidence,
+        "needs_location": suggestion.needs_location,
+        "reasons": suggestion.reasons,
+        "key_terms": suggestion.key_terms,
+        "duplicates": duplicates,
+        "topic": suggestion.subcategory[0][0] if suggestion.subcategory else None,
+        "place": loc.label if loc.kind in ("place", "intersection") else None,
+    }
+
+
+def similar_open_cases(*, text: str, address: str = "", limit: int = 3) -> list[dict]:
+    """Open cases that look like the same problem, for the resident's form ("others already
+    reported this") — nothing is stored."""
+    engine = dispatch_engine()
+    with _holder.lock:
+        suggestion = engine.suggest(text, address, at=timezone.now(), case_key=None, add_to_index=False)
+    return _duplicate_rows(suggestion.duplicates)[:limit]
+
+
+def _units_for(meta: dict) -> tuple[Category | None, Unit | None, Unit | None, Unit | None]:
+    sub = meta["subcategory"][0][0] if meta.get("subcategory") else None
+    category = Category.objects.filter(code=sub, parent__isnull=False, active=True).first() if sub else None
+    loc = meta.get("location") or {}
+    street = Unit.objects.filter(kind="street", code=loc.get("street"), active=True).first() if loc.get("street") else None
+    community = Unit.objects.filter(kind="community", code=loc.get("community"), active=True).first() if loc.get("community") else None
+    unit = None
+    if meta.get("unit"):
+        kind, _, code = meta["unit"].partition(":")
+        unit = Unit.objects.filter(kind=kind, code=code, active=True).first()
+    return category, street, community, unit
+
+
+def intake_process(*, case: Case, auto_dispatch: bool = True) -> IntakeOutcome:
+    """Run the engine on a newly submitted case: store its suggestions, and dispatch it
+    automatically when the unit's confidence reaches the district's threshold, the place is
+    known where it matters, and it does not look like a repeat of an open case (repeats wait
+    for a dispatcher to merge them)."""
+    engine = dispatch_engine()
+    with _holder.lock:
+        suggestion = engine.suggest(case.text, case.address, at=case.submitted_at, case_key=case.pk, add_to_index=True)
+        _holder.last_case_id = max(_holder.last_case_id, case.pk)
+    duplicates = _duplicate_rows(suggestion.duplicates, exclude=case.pk)
+    meta = suggestion_meta(suggestion, duplicates)
+    category, street, community, unit = _units_for(meta)
+    case_services.case_record_suggestion(case=case, meta=meta, category=category, urgency=suggestion.urgency, street=street, community=community)
+    outcome = IntakeOutcome(meta=meta, duplicates=duplicates)
+    threshold = settings.MINSHENG_AUTO_DISPATCH_THRESHOLD
+    if not auto_dispatch:
+        outcome.reason = "manual"
+    elif unit is None:
+        outcome.reason = "location_needed" if suggestion.needs_location else "no_unit"
+    elif duplicates:
+        outcome.reason = "possible_duplicate"
+    elif suggestion.unit_confidence < threshold:
+        outcome.reason = "low_confidence"
+    else:
+        try:
+            case_services.case_dispatch(
+                case=case, acting_user=SYSTEM, unit=unit, category=case.category or category, urgency=case.urgency,
+                reason="智能分拨自动派单",
+                meta={"auto": True, "model_version": suggestion.model_version, "confidence": suggestion.unit_confidence},
+            )
+            outcome.auto_dispatched = True
+            outcome.reason = "auto"
+        except CaseError as exc:  # e.g. the calendar year is not loaded: leave it to a person
+            outcome.reason = f"auto_dispatch_failed: {exc.message}"
+            logger.warning("auto-dispatch of case %s failed: %s", case.pk, exc.message)
+    return outcome
+
+
+# ---------------------------------------------------------------- learning
+
+def confirmed_items(*, since: dt.datetime | None = None) -> list[dict]:
+    """Dispatcher decisions as training items: the text and the subcategory and urgency a
+    person chose when dispatching (a confirmation or a correction of the suggestion). The
+    latest staff dispatch of each case wins; automatic dispatches teach nothing new."""
+    events = CaseEvent.objects.filter(action="dispatch", actor_kind="staff", data__subcategory__isnull=False)
+    if since:
+        events = events.filter(at__gte=since)
+    latest: dict[int, tuple[str, str]] = {}
+    for case_id, sub, urgency in events.order_by("at", "id").values_list("case_id", "data__subcategory", "data__urgency"):
+        if sub:
+            latest[case_id] = (sub, urgency or "normal")
+    texts = dict(Case.objects.filter(pk__in=list(latest)).values_list("pk", "text"))
+    return [
+        {"text": texts[pk], "subcategory": sub, "urgency": "urgent" if urgency == "urgent" else "normal", "source": "confirmed"}
+        for pk, (sub, urgency) in latest.items()
+        if pk in texts
+    ]
+
+
+@transaction.atomic
+def dispatch_model_register(*, version: str, path: str, corpus_items: int, confirmed_items: int, heldout: dict):
+    """Record a newly trained model and make it the one in use."""
+    from .models import DispatchModel
+
+    DispatchModel.objects.filter(active=True).update(active=False)
+    model, _ = DispatchModel.objects.update_or_create(
+        version=version,
+        defaults={"path": path, "corpus_items": corpus_items, "confirmed_items": confirmed_items, "heldout": heldout, "active": True},
+    )
+    transaction.on_commit(engine_reset)
+    return model
+
+
+def retrain_due(*, now: dt.datetime | None = None) -> bool:
+    """Whether the scheduled retraining should run: a week since the last model and enough
+    new dispatcher decisions to matter."""
+    from .models import DispatchModel
+
+    now = now or timezone.now()
+    last = DispatchModel.objects.order_by("-created_at").first()
+    if last is None:
+        return len(confirmed_items()) >= settings.MINSHENG_RETRAIN_MIN_NEW
+    if now - last.created_at < dt.timedelta(days=settings.MINSHENG_RETRAIN_DAYS):
+        return False
+    return len(confirmed_items(since=last.created_at)) >= settings.MINSHENG_RETRAIN_MIN_NEW
+
+
+__all__ = [
+    "CURRENT_MODEL", "IntakeOutcome", "confirmed_items", "dispatch_engine", "dispatch_model_register", "engine_reset",
+    "intake_process", "retrain_due", "similar_open_cases",
+]
