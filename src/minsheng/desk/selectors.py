@@ -1,0 +1,158 @@
+"""Reads the workbench needs beyond the case engine's selectors: the navigation (queues with
+counts, the inbox), the routing default a dispatcher starts from, and the rows of a queue
+page or export with everything their columns show loaded in a bounded number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+
+from minsheng.cases import selectors as case_selectors
+from minsheng.cases.choices import AssignmentRole, ExtensionStatus, Routing
+from minsheng.cases.models import Case, CaseAssignment, Category, ExtensionRequest
+from minsheng.core.choices import UnitKind
+from minsheng.core.models import Notification, Unit
+
+# The columns of a case list and export follow these relations; loading them with the rows
+# keeps the page's query count independent of its length.
+LIST_RELATED = ("category", "category__parent", "street", "community", "main_unit")
+
+SORTS = {
+    "submitted": ("submitted_at", "id"),
+    "-submitted": ("-submitted_at", "-id"),
+    "due": ("resolve_due_at", "id"),
+    "-due": ("-resolve_due_at", "-id"),
+}
+
+
+@dataclass(frozen=True)
+class QueueLink:
+    key: str
+    label: str
+    count: int
+
+
+def nav_queues(user) -> list[QueueLink]:
+    """The user's work queues with the number of cases in each."""
+    return [
+        QueueLink(key, label, case_selectors.queue_cases(user=user, queue=key).count())
+        for key, label in case_selectors.queues_for(user)
+    ]
+
+
+def notifications_for(user) -> QuerySet[Notification]:
+    """The inbox of the user: messages to the user's unit and to the user personally."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    scope = Q(user=user)
+    if user.unit_id:
+        scope |= Q(unit_id=user.unit_id)
+    return Notification.objects.filter(scope)
+
+
+def queue_rows(*, user, queue: str, filters: dict, sort: str = "-submitted") -> QuerySet[Case]:
+    """One queue, filtered as the list page and the export filter it, ready to display."""
+    qs = case_selectors.queue_cases(user=user, queue=queue)
+    qs = case_selectors.case_search(qs, **filters)
+    field, tiebreak = SORTS.get(sort, SORTS["-submitted"])
+    if field.lstrip("-") == "resolve_due_at":
+        # Cases without a deadline (not yet dispatched) go last in either direction.
+        field = F("resolve_due_at").desc(nulls_last=True) if field.startswith("-") else F("resolve_due_at").asc(nulls_last=True)
+    return qs.select_related(*LIST_RELATED).order_by(field, tiebreak)
+
+
+def routing_default(case: Case) -> Unit | None:
+    """The unit the taxonomy routes this case to: a territorial subcategory goes to the
+    street office of the case's street, any other to the subcategory's department."""
+    category = case.category
+    if category is None or not category.is_subcategory:
+        return None
+    if category.routing == Routing.TERRITORIAL:
+        if case.street_id:
+            return case.street
+        return None
+    return category.department
+
+
+def co_units(case: Case) -> list[CaseAssignment]:
+    return list(
+        case.assignments.filter(active=True, role=AssignmentRole.CO).select_related("unit", "unit__parent").order_by("assigned_at")
+    )
+
+
+def assignment_history(case: Case) -> list[CaseAssignment]:
+    return list(case.assignments.select_related("unit", "assigned_by").order_by("assigned_at", "id"))
+
+
+def pending_extension(case: Case) -> ExtensionRequest | None:
+    return case.extensions.filter(status=ExtensionStatus.PENDING).select_related("unit", "requested_by").first()
+
+
+def caller_history_visible(*, user, phone: str, exclude_pk: int | None = None, limit: int = 10) -> list[Case]:
+    """The caller's earlier cases that `user` may see (a handler must not learn of another
+    unit's cases through a shared caller)."""
+    history = list(case_selectors.caller_history(phone=phone, exclude_pk=exclude_pk, limit=limit))
+    if not history:
+        return []
+    visible = set(Case.objects.visible_to(user).filter(pk__in=[c.pk for c in history]).values_list("pk", flat=True))
+    return [c for c in history if c.pk in visible]
+
+
+def unit_choices(*, kinds: tuple[str, ...] = (UnitKind.STREET, UnitKind.DEPARTMENT, UnitKind.COMMUNITY)) -> list:
+    """Handling units grouped for a <select>: street offices, departments, then communities
+    labelled with their street."""
+    groups: dict[str, list[tuple[str, str]]] = {kind: [] for kind in kinds}
+    for unit in case_selectors.handling_units().filter(kind__in=kinds).order_by("kind", "sort_order", "code"):
+        if unit.kind == UnitKind.COMMUNITY and unit.parent_id:
+            label = f"{unit.parent.name} / {unit.name}"
+        else:
+            label = unit.name
+        groups[unit.kind].append((str(unit.pk), label))
+    labels = dict(UnitKind.choices)
+    return [(labels[kind], groups[kind]) for kind in kinds if groups[kind]]
+
+
+def category_choices(*, subcategories_only: bool) -> list:
+    """Categories grouped by their top-level category, for a <select>."""
+    groups: dict[int, tuple[str, list]] = {}
+    tops = Category.objects.filter(parent__isnull=True, active=True).order_by("sort_order", "code")
+    for top in tops:
+        groups[top.pk] = (top.name, [] if subcategories_only else [(top.code, f"{top.name}（全部）")])
+    for sub in Category.objects.filter(parent__isnull=False, active=True).order_by("sort_order", "code"):
+        if sub.parent_id in groups:
+            groups[sub.parent_id][1].append((sub.code, sub.name))
+    return [(label, items) for label, items in groups.values() if items]
+
+
+def dispatch_suggestions(case: Case) -> list[dict]:
+    """The dispatch engine's suggestions recorded on the case at intake, flattened for display
+    as (what, value, confidence) rows. The engine's format may grow; anything unrecognised is
+    shown as text rather than dropped."""
+    meta = case.dispatch_meta or {}
+    raw = meta.get("suggestions", meta if any(k in meta for k in ("category", "unit", "street", "community", "urgency")) else {})
+    rows: list[dict] = []
+    if isinstance(raw, dict):
+        items = raw.items()
+    elif isinstance(raw, list):
+        items = [(item.get("kind", item.get("field", "")), item) if isinstance(item, dict) else ("", item) for item in raw]
+    else:
+        return rows
+    for field, value in items:
+        for entry in value if isinstance(value, list) else [value]:
+            rows.append(_suggestion_row(str(field), entry))
+    return rows
+
+
+def _suggestion_row(field: str, entry) -> dict:
+    if isinstance(entry, dict):
+        value = entry.get("label") or entry.get("name") or entry.get("value") or entry.get("key") or entry.get("code") or entry.get("tracking_code") or ""
+        confidence = entry.get("confidence", entry.get("score"))
+        return {"field": field, "value": str(value), "key": str(entry.get("key") or entry.get("code") or entry.get("value") or ""),
+                "confidence": confidence if isinstance(confidence, (int, float)) else None}
+    return {"field": field, "value": str(entry), "key": str(entry), "confidence": None}
+
+
+def unit_names() -> dict[str, str]:
+    """Unit key → name, for showing the keys recorded in event data."""
+    return {f"{kind}:{code}": name for kind, code, name in Unit.objects.values_list("kind", "code", "name")}
