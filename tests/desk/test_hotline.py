@@ -41,7 +41,8 @@ def test_without_javascript_the_lookup_keeps_what_was_typed(client, users, cases
     assert not Case.objects.filter(channel="hotline").exists()
 
 
-def test_a_call_becomes_an_accepted_hotline_case(client, users):
+def test_a_call_becomes_an_accepted_hotline_case(client, users, settings):
+    settings.MINSHENG_AUTO_DISPATCH_THRESHOLD = 1.01  # leave it to the dispatcher
     client.force_login(users["operator"])
     _html, token = new_form(client)
     data = {"token": token, "reporter_phone": "13566667777", "text": "小区门口的下水道堵了，污水漫到路面上",
@@ -52,7 +53,20 @@ def test_a_call_becomes_an_accepted_hotline_case(client, users):
     assert case.state == CaseState.ACCEPTED
     assert case.created_by == users["operator"]
     assert (case.reporter_phone, case.reporter_name, case.category.code) == ("13566667777", "李女士", "CGM.SZSS")
-    assert list(case.events.values_list("action", flat=True)) == ["submit", "accept"]
+    assert list(case.events.values_list("action", flat=True)) == ["submit", "accept", "suggest"]
+    assert case.dispatch_meta["subcategory"]
+
+
+def test_a_confident_call_is_dispatched_automatically(client, users, settings):
+    settings.MINSHENG_AUTO_DISPATCH_THRESHOLD = 0.5
+    client.force_login(users["operator"])
+    _html, token = new_form(client)
+    data = {"token": token, "reporter_phone": "13566667777", "text": "伊河路26号院3号楼楼道里燃气味很重，怀疑漏气",
+            "address": "伊河路26号院", "urgency": "normal"}
+    client.post(reverse("desk:hotline"), data)
+    case = Case.objects.get(channel="hotline")
+    assert case.state == CaseState.DISPATCHED and case.main_unit.code == "GAS"
+    assert case.events.get(action="dispatch").data["auto"] is True
 
 
 def test_sending_the_form_twice_creates_one_case(client, users):

@@ -38,3 +38,10 @@ def png_bytes(size=(32, 32)) -> bytes:
 def verify(client, case, last4: str | None = None):
     """Prove the appeal in this client's session, as a resident does on the tracking page."""
     return client.post("/track/", {"tracking_code": case.tracking_code, "phone_last4": case.phone_last4 if last4 is None else last4})
+
+
+@pytest.fixture(autouse=True)
+def _no_auto_dispatch(settings):
+    """The resident pages are tested on their own: cases stay where intake leaves them
+    (tests/dispatch covers automatic dispatch)."""
+    settings.MINSHENG_AUTO_DISPATCH_THRESHOLD = 1.01

@@ -132,12 +132,13 @@ def case_by_tracking(*, tracking_code: str, phone_last4: str = "") -> Case | Non
     return None
 
 
-def caller_history(*, phone: str, exclude_pk: int | None = None, limit: int = 10) -> QuerySet[Case]:
-    """A caller's earlier cases, for the operator taking a new call."""
+def caller_history(*, user, phone: str, exclude_pk: int | None = None, limit: int = 10) -> QuerySet[Case]:
+    """A caller's earlier cases that `user` may see, for the operator taking a new call (a
+    handler must not learn of another unit's cases through a shared caller)."""
     digits = "".join(ch for ch in phone if ch.isdigit())
     if len(digits) < 7:
         return Case.objects.none()
-    qs = Case.objects.filter(reporter_phone__contains=digits[-8:]).select_related("category", "main_unit")
+    qs = Case.objects.visible_to(user).filter(reporter_phone__contains=digits[-8:]).select_related("category", "main_unit")
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return qs.order_by("-submitted_at")[:limit]

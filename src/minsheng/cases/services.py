@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from minsheng.core.calendar import CalendarOutOfRange
 from minsheng.core.choices import Role, UnitKind
 from minsheng.core.models import Unit, User
 from minsheng.core.services import outbox_enqueue
@@ -362,7 +364,10 @@ def case_dispatch(
             raise InvalidInput("协办单位选择有误。")
     updates = _classification_updates(category=category, urgency=urgency, street=street, community=community)
     now = timezone.now()
-    deadlines = compute_deadlines(urgency=updates.get("urgency", case.urgency), start=now)
+    try:
+        deadlines = compute_deadlines(urgency=updates.get("urgency", case.urgency), start=now)
+    except CalendarOutOfRange as exc:
+        raise InvalidInput(str(exc)) from exc
     updates.update(
         main_unit=unit,
         dispatched_at=now,
@@ -443,10 +448,10 @@ def case_acknowledge(*, case: Case, acting_user: User, expected_version: int | N
     return _transition(case=case, actor=acting_user, action="acknowledge", updates={"acknowledged_at": timezone.now()}, expected_version=expected_version)
 
 
-def case_contact(*, case: Case, acting_user: User, note: str) -> CaseEvent:
+def case_contact(*, case: Case, acting_user: User, note: str, expected_version: int | None = None) -> CaseEvent:
     """Record contact with the resident (联系群众) — what the response rate measures."""
     updates = {} if case.contacted_at else {"contacted_at": timezone.now()}
-    return _transition(case=case, actor=acting_user, action="contact", reason=note, updates=updates, expected_version=case.version)
+    return _transition(case=case, actor=acting_user, action="contact", reason=note, updates=updates, expected_version=expected_version)
 
 
 def case_return(*, case: Case, acting_user: User, reason: str, expected_version: int | None = None) -> CaseEvent:
@@ -542,11 +547,11 @@ def case_record_suggestion(
     return _transition(case=case, actor=SYSTEM, action="suggest", data=data, updates=updates)
 
 
-def case_add_note(*, case: Case, acting_user: User, text: str) -> CaseEvent:
-    return _transition(case=case, actor=acting_user, action="note", reason=text)
+def case_add_note(*, case: Case, acting_user: User, text: str, expected_version: int | None = None) -> CaseEvent:
+    return _transition(case=case, actor=acting_user, action="note", reason=text, expected_version=expected_version)
 
 
-def case_add_co_unit(*, case: Case, acting_user: User, unit: Unit) -> CaseEvent:
+def case_add_co_unit(*, case: Case, acting_user: User, unit: Unit, expected_version: int | None = None) -> CaseEvent:
     if unit.kind not in (UnitKind.DEPARTMENT, UnitKind.STREET, UnitKind.COMMUNITY):
         raise InvalidInput("协办单位选择有误。")
 
@@ -555,10 +560,11 @@ def case_add_co_unit(*, case: Case, acting_user: User, unit: Unit) -> CaseEvent:
             raise InvalidInput("该单位已在办理本案件。")
         CaseAssignment.objects.create(case=fresh, unit=unit, role=AssignmentRole.CO, assigned_by=acting_user)
 
-    return _transition(case=case, actor=acting_user, action="add_co_unit", data={"unit": unit.key}, unit=unit, before_update=add)
+    return _transition(case=case, actor=acting_user, action="add_co_unit", data={"unit": unit.key}, unit=unit, before_update=add,
+                       expected_version=expected_version)
 
 
-def case_request_extension(*, case: Case, acting_user: User, working_days: int, reason: str) -> ExtensionRequest:
+def case_request_extension(*, case: Case, acting_user: User, working_days: int, reason: str, expected_version: int | None = None) -> ExtensionRequest:
     if not 1 <= int(working_days) <= 30:
         raise InvalidInput("延期天数应为1至30个工作日。")
     holder: dict[str, ExtensionRequest] = {}
@@ -570,11 +576,14 @@ def case_request_extension(*, case: Case, acting_user: User, working_days: int, 
             case=fresh, unit=acting_user.unit, requested_by=acting_user, working_days=working_days, reason=reason.strip()
         )
 
-    _transition(case=case, actor=acting_user, action="request_extension", reason=reason, data={"working_days": working_days}, before_update=create)
+    _transition(case=case, actor=acting_user, action="request_extension", reason=reason, data={"working_days": working_days}, before_update=create,
+                expected_version=expected_version)
     return holder["ext"]
 
 
-def case_decide_extension(*, extension: ExtensionRequest, acting_user: User, approve: bool, note: str = "") -> CaseEvent:
+def case_decide_extension(
+    *, extension: ExtensionRequest, acting_user: User, approve: bool, note: str = "", expected_version: int | None = None
+) -> CaseEvent:
     """Approve (moving the resolve-by deadline by the requested working days) or refuse."""
     case = extension.case
 
@@ -592,17 +601,18 @@ def case_decide_extension(*, extension: ExtensionRequest, acting_user: User, app
         new_due = extend_by_working_days(case.resolve_due_at, extension.working_days)
         updates = {"resolve_due_at": new_due, "due_flag": DueFlag.NONE}
         data["resolve_due_at"] = new_due.isoformat()
-    event = _transition(case=case, actor=acting_user, action="decide_extension", reason=note, data=data, updates=updates, before_update=decide)
+    event = _transition(case=case, actor=acting_user, action="decide_extension", reason=note, data=data, updates=updates, before_update=decide,
+                        expected_version=expected_version)
     extension.refresh_from_db()
     return event
 
 
-def case_supervise(*, case: Case, acting_user: User, level: int, reason: str) -> CaseEvent:
+def case_supervise(*, case: Case, acting_user: User, level: int, reason: str, expected_version: int | None = None) -> CaseEvent:
     """Put the case under supervision (督办); a higher level escalates it."""
     if not 1 <= int(level) <= 3:
         raise InvalidInput("督办级别应为1（一般）至3（挂牌）。")
     return _transition(case=case, actor=acting_user, action="supervise", reason=reason, data={"level": int(level)},
-                       updates={"supervision_level": int(level)})
+                       updates={"supervision_level": int(level)}, expected_version=expected_version)
 
 
 def case_join(*, case: Case, name: str = "", phone: str = "", text: str = "", acting_user: Actor = RESIDENT) -> CoReporter:
@@ -738,3 +748,155 @@ def district_load_files(*, taxonomy_path, gazetteer_path) -> dict[str, int]:
         counts.update(taxonomy_load(taxonomy=taxonomy))
         counts["calendar_days"] = calendar_sync_official()
     return counts
+
+
+# ---------------------------------------------------------------- bulk intake
+
+@dataclass
+class BulkCase:
+    """One new case for `cases_intake_many`: what `case_submit` takes, the dispatch engine's
+    suggestion as `case_record_suggestion` stores it, and — when the engine was sure enough —
+    the unit `case_dispatch` would send it to."""
+
+    text: str
+    channel: str
+    idempotency_key: str
+    address: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    submitted_at: dt.datetime | None = None
+    kind: str = "appeal"
+    source_type: str = ""
+    source_id: str = ""
+    dispatch_meta: dict | None = None
+    category: Category | None = None
+    urgency: str = Urgency.NORMAL
+    street: Unit | None = None
+    community: Unit | None = None
+    auto_dispatch_unit: Unit | None = None
+    auto_dispatch_meta: dict = field(default_factory=dict)
+
+
+def _tracking_codes_new(count: int) -> list[str]:
+    """`count` distinct tracking codes not yet in use (a bulk import makes thousands a day, so
+    collisions among them and with today's cases are checked, not left to the unique index)."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        wanted = {tracking_code_new() for _ in range(count - len(codes))} - codes
+        taken = set(Case.objects.filter(tracking_code__in=list(wanted)).values_list("tracking_code", flat=True))
+        codes |= wanted - taken
+    return list(codes)
+
+
+def cases_intake_many(*, items: Sequence[BulkCase], acting_user: User | None = None) -> list[Case]:
+    """Register many new cases at once (bulk import), each exactly as `case_submit` followed
+    by `case_record_suggestion` and, for an item with `auto_dispatch_unit`, `case_dispatch`
+    by the system would: the same case fields, events, assignment and outbox messages, written
+    in a few bulk statements instead of a dozen queries per case.
+
+    Items are validated like `case_submit` (InvalidInput names the item). An item whose
+    idempotency key is already taken — the same row imported before, or twice in `items` — is
+    skipped. Returns the created cases in the order of `items`.
+    """
+    for number, item in enumerate(items, start=1):
+        text = (item.text or "").strip()
+        if not 5 <= len(text) <= 5000:
+            raise InvalidInput(f"第{number}条：诉求内容应为5至5000字。")
+        if item.channel not in Channel.values:
+            raise InvalidInput(f"第{number}条：未知的渠道：{item.channel}")
+        if item.urgency not in Urgency.values:
+            raise InvalidInput(f"第{number}条：未知的紧急程度：{item.urgency}")
+        if item.category is not None and not item.category.is_subcategory:
+            raise InvalidInput(f"第{number}条：请选择到小类。")
+        if not item.idempotency_key:
+            raise InvalidInput(f"第{number}条：缺少幂等键。")
+        unit = item.auto_dispatch_unit
+        if unit is not None and (unit.kind not in (UnitKind.DEPARTMENT, UnitKind.STREET, UnitKind.COMMUNITY) or not unit.active):
+            raise InvalidInput(f"第{number}条：请选择有效的承办单位。")
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _intake_many(items, acting_user)
+        except IntegrityError:
+            # Another process took a key or a tracking code meanwhile: look again.
+            if attempt == 2:
+                raise
+    return []
+
+
+def _intake_many(items: Sequence[BulkCase], acting_user: User | None) -> list[Case]:
+    from minsheng.core.services import outbox_enqueue_many
+
+    keys = [item.idempotency_key for item in items]
+    taken = set(Case.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    fresh: list[BulkCase] = []
+    for item in items:
+        if item.idempotency_key not in taken:
+            taken.add(item.idempotency_key)
+            fresh.append(item)
+    if not fresh:
+        return []
+    now = timezone.now()
+    staff = acting_user if acting_user is not None and getattr(acting_user, "pk", None) else None
+    deadlines: dict[str, Any] = {}
+    cases = []
+    for item, code in zip(fresh, _tracking_codes_new(len(fresh))):
+        street = item.street or (item.community.parent if item.community is not None else None)
+        case = Case(
+            kind=item.kind, tracking_code=code, channel=item.channel, text=item.text.strip(),
+            address=(item.address or "").strip()[:300], reporter_name=(item.reporter_name or "").strip()[:100],
+            reporter_phone=_clean_phone(item.reporter_phone), category=item.category, urgency=item.urgency,
+            street=street, community=item.community, submitted_at=item.submitted_at or now,
+            idempotency_key=item.idempotency_key, dispatch_meta=item.dispatch_meta or {},
+            source_type=item.source_type, source_id=str(item.source_id or ""), created_by=staff,
+        )
+        unit = item.auto_dispatch_unit
+        if unit is not None:
+            if case.urgency not in deadlines:
+                deadlines[case.urgency] = compute_deadlines(urgency=case.urgency, start=now)
+            due = deadlines[case.urgency]
+            case.state, case.version, case.main_unit = CaseState.DISPATCHED, 2, unit
+            case.accepted_at = case.dispatched_at = now
+            case.acknowledge_due_at, case.contact_due_at, case.resolve_due_at = due.acknowledge_due_at, due.contact_due_at, due.resolve_due_at
+        cases.append(case)
+    Case.objects.bulk_create(cases, batch_size=500)
+
+    events: list[CaseEvent] = []
+    assignments: list[CaseAssignment] = []
+    messages: list[tuple[str, dict]] = []
+    for item, case in zip(fresh, cases):
+        events.append(CaseEvent(
+            case=case, action="submit", to_state=CaseState.SUBMITTED, actor=staff,
+            actor_kind="staff" if staff else "system", actor_unit=staff.unit if staff else None,
+            data={"channel": case.channel}, is_public=True, at=case.submitted_at,
+        ))
+        messages.append(("case.submit", {"case_id": case.pk, "tracking_code": case.tracking_code, "to_state": CaseState.SUBMITTED}))
+        meta = item.dispatch_meta
+        if meta:
+            events.append(CaseEvent(
+                case=case, action="suggest", from_state=CaseState.SUBMITTED, to_state=CaseState.SUBMITTED,
+                actor_kind="system", data={k: meta.get(k) for k in ("model_version", "unit", "unit_confidence") if k in meta},
+                at=now,
+            ))
+        unit = item.auto_dispatch_unit
+        if unit is not None:
+            assignments.append(CaseAssignment(case=case, unit=unit, role=AssignmentRole.MAIN, assigned_at=now))
+            events.append(CaseEvent(
+                case=case, action="dispatch", from_state=CaseState.SUBMITTED, to_state=CaseState.DISPATCHED,
+                actor_kind="system", unit=unit, reason="智能分拨自动派单", is_public=True, at=now,
+                data={
+                    "unit": unit.key, "co_units": [], "subcategory": case.category.code if case.category else None,
+                    "urgency": case.urgency, "acknowledge_due_at": case.acknowledge_due_at.isoformat(),
+                    "contact_due_at": case.contact_due_at.isoformat(), "resolve_due_at": case.resolve_due_at.isoformat(),
+                    **item.auto_dispatch_meta,
+                },
+            ))
+    CaseEvent.objects.bulk_create(events, batch_size=500)
+    # As `_transition` does, the suggestion and the dispatch carry their event's id.
+    messages += [
+        (f"case.{e.action}", {"case_id": e.case.pk, "event_id": e.pk, "tracking_code": e.case.tracking_code, "to_state": e.to_state})
+        for e in events if e.action != "submit"
+    ]
+    CaseAssignment.objects.bulk_create(assignments, batch_size=500)
+    outbox_enqueue_many(messages=messages)
+    return cases

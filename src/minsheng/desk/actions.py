@@ -49,29 +49,30 @@ ACTIONS: dict[str, Action] = {
     "acknowledge": Action(f.AcknowledgeForm, lambda *, case, user, version, data: services.case_acknowledge(
         case=case, acting_user=user, expected_version=version)),
     "contact": Action(f.ContactForm, lambda *, case, user, version, data: services.case_contact(
-        case=case, acting_user=user, note=data["note"])),
+        case=case, acting_user=user, note=data["note"], expected_version=version)),
     "reply": Action(f.ReplyForm, lambda *, case, user, version, data: services.case_reply(
         case=case, acting_user=user, reply_text=data["reply_text"], expected_version=version)),
     "return": Action(f.ReturnForm, lambda *, case, user, version, data: services.case_return(
         case=case, acting_user=user, reason=data["reason"], expected_version=version)),
     "request_extension": Action(f.RequestExtensionForm, lambda *, case, user, version, data: services.case_request_extension(
-        case=case, acting_user=user, working_days=data["working_days"], reason=data["reason"])),
+        case=case, acting_user=user, working_days=data["working_days"], reason=data["reason"], expected_version=version)),
     "decide_extension": Action(f.DecideExtensionForm, lambda *, case, user, version, data: services.case_decide_extension(
-        extension=data["extension"], acting_user=user, approve=data["decision"] == "approve", note=data.get("note", ""))),
+        extension=data["extension"], acting_user=user, approve=data["decision"] == "approve", note=data.get("note", ""),
+        expected_version=version)),
     "approve": Action(f.ApproveForm, lambda *, case, user, version, data: services.case_approve(
         case=case, acting_user=user, expected_version=version)),
     "send_back": Action(f.SendBackForm, lambda *, case, user, version, data: services.case_send_back(
         case=case, acting_user=user, reason=data["reason"], expected_version=version)),
     "add_co_unit": Action(f.AddCoUnitForm, lambda *, case, user, version, data: services.case_add_co_unit(
-        case=case, acting_user=user, unit=data["unit"])),
+        case=case, acting_user=user, unit=data["unit"], expected_version=version)),
     "supervise": Action(f.SuperviseForm, lambda *, case, user, version, data: services.case_supervise(
-        case=case, acting_user=user, level=data["level"], reason=data["reason"])),
+        case=case, acting_user=user, level=data["level"], reason=data["reason"], expected_version=version)),
     "feedback_close": Action(f.FeedbackCloseForm, lambda *, case, user, version, data: services.case_record_feedback(
         case=case, acting_user=user, rating=data["rating"], comment=data.get("comment", ""), expected_version=version)),
     "feedback_reopen": Action(f.FeedbackReopenForm, lambda *, case, user, version, data: services.case_record_feedback(
         case=case, acting_user=user, rating=Feedback.UNSATISFIED, comment=data.get("comment", ""), expected_version=version)),
     "note": Action(f.NoteForm, lambda *, case, user, version, data: services.case_add_note(
-        case=case, acting_user=user, text=data["text"])),
+        case=case, acting_user=user, text=data["text"], expected_version=version)),
 }
 
 # Lifecycle moves first on the page, then side actions.

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from minsheng.intake.services import route_new_case
 from minsheng.cases import services as case_services
 from minsheng.cases.choices import CaseState, Channel
 from minsheng.cases.errors import ActionNotAllowed, CaseError, InvalidInput
@@ -78,8 +79,11 @@ def hotline_case_create(
             text=text, channel=Channel.HOTLINE, address=address, reporter_name=reporter_name, reporter_phone=reporter_phone,
             category=category, urgency=urgency, acting_user=acting_user, idempotency_key=f"hotline:{token}",
         )
-        if case.state == CaseState.SUBMITTED and case.created_by_id == acting_user.pk:
+        created = case.state == CaseState.SUBMITTED and case.created_by_id == acting_user.pk
+        if created:
             case_services.case_accept(case=case, acting_user=acting_user, expected_version=case.version)
+    if created:
+        route_new_case(case)
     case.refresh_from_db()
     return case
 
