@@ -86,15 +86,57 @@ def test_the_dispatch_form_preselects_the_department_otherwise(client, users, ca
     assert selected_unit(html) == str(water.pk)
 
 
+def _suggested_case(text, address="", threshold=1.01):
+    from django.test import override_settings
+
+    from minsheng.dispatch.services import intake_process
+
+    case = services.case_submit(text=text, channel="web", address=address)
+    with override_settings(MINSHENG_AUTO_DISPATCH_THRESHOLD=threshold):
+        intake_process(case=case)
+    case.refresh_from_db()
+    return case
+
+
 def test_it_shows_the_dispatch_suggestions_recorded_at_intake(client, users):
-    case = services.case_submit(
-        text="自来水发黄有异味好几天了", channel="web",
-        dispatch_meta={"suggestions": {"category": {"code": "GY.GS", "label": "供水", "confidence": 0.93},
-                                       "unit": {"key": "dept:WATER", "label": "郑州自来水投资控股有限公司", "confidence": 0.88}}},
-    )
+    case = _suggested_case("伊河路26号院3号楼楼道里燃气味很重，怀疑漏气了")
     client.force_login(users["dispatcher"])
     html = page(client, case)
-    assert "智能分拨建议" in html and "供水" in html and "0.93" in html and "郑州自来水投资控股有限公司" in html
+    assert "智能分拨建议" in html and "燃气" in html and "郑州华润燃气股份有限公司" in html
+    assert "伊河路社区" in html and case.dispatch_meta["model_version"] in html
+    assert "采纳建议，派给郑州华润燃气股份有限公司" in html
+
+
+def test_confirming_the_suggestion_dispatches_in_one_click(client, users):
+    case = _suggested_case("伊河路26号院3号楼楼道里燃气味很重，怀疑漏气了")
+    client.force_login(users["dispatcher"])
+    html = page(client, case)
+    form = re.search(r'<form method="post" action="([^"]+)" class="confirm-suggestion">(.*?)</form>', html, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(2)))
+    response = client.post(form.group(1), fields)
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.DISPATCHED and case.main_unit.code == "GAS" and case.category.code == "GY.RQ"
+    event = case.events.get(action="dispatch")
+    assert event.actor == users["dispatcher"] and event.data["subcategory"] == "GY.RQ"
+
+
+def test_a_suspected_repeat_is_shown_with_a_merge_button(client, users):
+    first = _suggested_case("计划路菜市场门口垃圾堆了三天没人清运，臭气熏天", "计划路菜市场")
+    again = _suggested_case("计划路菜市场门口的垃圾三天都没人清运了，太臭了", "计划路菜市场")
+    client.force_login(users["dispatcher"])
+    html = page(client, again)
+    assert "疑似重复诉求" in html and first.tracking_code in html
+    response = client.post(reverse("desk:act", args=[again.pk, "merge"]), {"version": again.version, "master": first.tracking_code})
+    assert response.status_code == 302
+    again.refresh_from_db()
+    assert again.state == CaseState.MERGED and again.merged_into == first
+
+
+def test_handlers_do_not_see_the_suggestion_panel(client, users, cases):
+    case = cases.make(CaseState.DISPATCHED)
+    client.force_login(users["street"])
+    assert "采纳建议" not in page(client, case)
 
 
 def test_dispatching_from_the_page_sets_unit_co_units_and_deadlines(client, users, cases):

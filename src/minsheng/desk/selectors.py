@@ -120,32 +120,70 @@ def category_choices(*, subcategories_only: bool) -> list:
     return [(label, items) for label, items in groups.values() if items]
 
 
-def dispatch_suggestions(case: Case) -> list[dict]:
-    """The dispatch engine's suggestions recorded on the case at intake, flattened for display
-    as (what, value, confidence) rows. The engine's format may grow; anything unrecognised is
-    shown as text rather than dropped."""
+@dataclass
+class DispatchPanel:
+    """What the dispatch engine suggested for a case, ready for the dispatcher: the top
+    classes with their probabilities, the place and why, the unit and how sure, the open
+    cases it may repeat, and the values a one-click confirmation would dispatch with."""
+
+    model_version: str
+    subcategories: list[dict]
+    urgency: str
+    urgency_probability: float | None
+    location: dict
+    unit: Unit | None
+    unit_confidence: float | None
+    needs_location: bool
+    reasons: list[str]
+    key_terms: list[str]
+    duplicates: list[dict]
+    confirm: dict | None  # hidden fields of the one-click dispatch form, None when it cannot be confirmed as is
+
+
+def dispatch_panel(case: Case) -> DispatchPanel | None:
+    """The engine's suggestion recorded on the case at intake (see dispatch.services)."""
     meta = case.dispatch_meta or {}
-    raw = meta.get("suggestions", meta if any(k in meta for k in ("category", "unit", "street", "community", "urgency")) else {})
-    rows: list[dict] = []
-    if isinstance(raw, dict):
-        items = raw.items()
-    elif isinstance(raw, list):
-        items = [(item.get("kind", item.get("field", "")), item) if isinstance(item, dict) else ("", item) for item in raw]
-    else:
-        return rows
-    for field, value in items:
-        for entry in value if isinstance(value, list) else [value]:
-            rows.append(_suggestion_row(str(field), entry))
-    return rows
-
-
-def _suggestion_row(field: str, entry) -> dict:
-    if isinstance(entry, dict):
-        value = entry.get("label") or entry.get("name") or entry.get("value") or entry.get("key") or entry.get("code") or entry.get("tracking_code") or ""
-        confidence = entry.get("confidence", entry.get("score"))
-        return {"field": field, "value": str(value), "key": str(entry.get("key") or entry.get("code") or entry.get("value") or ""),
-                "confidence": confidence if isinstance(confidence, (int, float)) else None}
-    return {"field": field, "value": str(entry), "key": str(entry), "confidence": None}
+    if not meta.get("subcategory"):
+        return None
+    names = dict(Category.objects.filter(code__in=[c for c, _ in meta["subcategory"]]).values_list("code", "name"))
+    subcategories = [{"code": code, "name": names.get(code, code), "probability": p} for code, p in meta["subcategory"][:3]]
+    unit = None
+    if meta.get("unit"):
+        kind, _, code = meta["unit"].partition(":")
+        unit = Unit.objects.filter(kind=kind, code=code, active=True).first()
+    loc = dict(meta.get("location") or {})
+    street = Unit.objects.filter(kind=UnitKind.STREET, code=loc.get("street")).first() if loc.get("street") else None
+    community = Unit.objects.filter(kind=UnitKind.COMMUNITY, code=loc.get("community")).first() if loc.get("community") else None
+    loc["street_name"] = street.name if street else ""
+    loc["community_name"] = community.name if community else ""
+    duplicates = []
+    for row in meta.get("duplicates") or []:
+        other = Case.objects.filter(pk=row.get("case_id")).only("pk", "state", "tracking_code").first()
+        if other is not None and other.is_open:
+            duplicates.append({**row, "pk": other.pk})
+    confirm = None
+    if unit is not None:
+        confirm = {
+            "unit": unit.pk,
+            "category": subcategories[0]["code"],
+            "urgency": meta.get("urgency") or case.urgency,
+            "street": street.pk if street else "",
+            "community": community.pk if community else "",
+        }
+    return DispatchPanel(
+        model_version=meta.get("model_version", ""),
+        subcategories=subcategories,
+        urgency=meta.get("urgency", ""),
+        urgency_probability=meta.get("urgency_probability"),
+        location=loc,
+        unit=unit,
+        unit_confidence=meta.get("unit_confidence"),
+        needs_location=bool(meta.get("needs_location")),
+        reasons=list(meta.get("reasons") or []),
+        key_terms=list(meta.get("key_terms") or []),
+        duplicates=duplicates,
+        confirm=confirm,
+    )
 
 
 def unit_names() -> dict[str, str]:

@@ -64,7 +64,7 @@ def _render_case(request, case: Case, *, bound=None, status: int = 200, alert: s
         "co_reporters": case.co_reporters.order_by("joined_at"),
         "merged_cases": case.merged_cases.only("pk", "tracking_code", "text"),
         "merged_into": case.merged_into,
-        "suggestions": selectors.dispatch_suggestions(case),
+        "panel": selectors.dispatch_panel(case),
         "routing_default": selectors.routing_default(case),
         "can_reveal": bool(case.reporter_phone) and (user.is_superuser or user.role != Role.LEADER),
         "revealed_phone": revealed_phone,
