@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cases, hotline, inbox, queues
+from .views import cases, hotline, inbox, quality, queues
 
 app_name = "desk"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("hotline/new/", hotline.hotline_new, name="hotline"),
     path("hotline/history/", hotline.hotline_history, name="hotline_history"),
     path("notifications/", inbox.notifications, name="notifications"),
+    path("dispatch/quality/", quality.dispatch_quality, name="dispatch_quality"),
     path("notifications/<int:pk>/open/", inbox.notification_open, name="notification_open"),
     path("notifications/read-all/", inbox.notifications_read_all, name="notifications_read_all"),
 ]
