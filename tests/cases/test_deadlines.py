@@ -91,3 +91,46 @@ def test_unanswered_feedback_closes_after_the_window(cases, settings):
     case.refresh_from_db()
     assert case.state == "closed" and case.no_feedback
     assert case.events.order_by("-id").first().actor_kind == "system"
+
+
+def test_rehandling_starts_a_fresh_resolve_clock(cases, users):
+    from minsheng.cases.services import case_send_back
+
+    with time_machine.travel(at("2026-11-02T10:00"), tick=False):
+        case = cases.make(CaseState.REPLIED)
+    with time_machine.travel(at("2026-11-30T10:00"), tick=False):
+        case_send_back(case=case, acting_user=users["dispatcher"], reason="答复没有说明结果")
+    case.refresh_from_db()
+    assert case.resolve_due_at.astimezone(CST) == at("2026-12-09T10:00") and case.due_flag == ""
+
+
+def test_an_unsatisfied_resident_gives_the_unit_a_fresh_clock(cases):
+    with time_machine.travel(at("2026-11-02T10:00"), tick=False):
+        case = cases.make(CaseState.AWAITING_FEEDBACK)
+    with time_machine.travel(at("2026-11-30T10:00"), tick=False):
+        services.case_record_feedback(case=case, rating="unsatisfied")
+    case.refresh_from_db()
+    assert case.resolve_due_at.astimezone(CST) == at("2026-12-09T10:00")
+    assert case.events.order_by("-id").first().data["resolve_due_at"].startswith("2026-12-09T10:00")
+
+
+def test_acknowledging_clears_a_flag_on_the_acknowledge_clock(cases, users):
+    from minsheng.cases.services import cases_flag_due
+
+    with time_machine.travel(at("2026-11-30T09:00"), tick=False):
+        case = cases.make(CaseState.DISPATCHED)
+    cases_flag_due(now=at("2026-11-30T15:00"))
+    case.refresh_from_db()
+    assert case.due_flag == "red"
+    services.case_acknowledge(case=case, acting_user=users["street"])
+    assert case.due_flag == ""
+
+
+def test_near_due_counts_working_time_not_the_weekend(cases):
+    from minsheng.cases.services import cases_flag_due
+
+    # Dispatched Friday 27 Nov 17:00: acknowledge by Monday 11:30 (4 working hours).
+    with time_machine.travel(at("2026-11-27T17:00"), tick=False):
+        case = cases.make(CaseState.DISPATCHED)
+    assert cases_flag_due(now=at("2026-11-29T22:00"))["yellow"] == 0  # Sunday night: no working time has passed
+    assert cases_flag_due(now=at("2026-11-30T10:50"))["yellow"] == 1

@@ -15,7 +15,7 @@ from django.utils import timezone
 from minsheng.cases import services
 from minsheng.cases.choices import OPEN_STATES, CaseState, DueFlag, ExtensionStatus
 from minsheng.cases.models import Case, CaseAssignment, CaseEvent, CoReporter, ExtensionRequest
-from minsheng.cases.services import _TRACKING_ALPHABET
+from minsheng.cases.services import TRACKING_ALPHABET as _TRACKING_ALPHABET
 from minsheng.cases.workflow import RESIDENT, TRANSITIONS
 from minsheng.core.models import User
 from minsheng.demo.history import DEMO_SOURCE, history_exists, history_generate

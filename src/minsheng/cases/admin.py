@@ -54,6 +54,14 @@ class CategoryAdmin(admin.ModelAdmin):
 class DeadlinePolicyAdmin(admin.ModelAdmin):
     list_display = ("urgency", "acknowledge_within", "contact_within", "resolve_within", "note")
 
+    def save_model(self, request, obj, form, change):
+        from django.db import transaction
+
+        from .deadlines import invalidate_policies
+
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(invalidate_policies)
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         hint = _("例如：4 hours working、24 hours calendar、7 days working")
@@ -126,22 +134,23 @@ class CaseAdmin(admin.ModelAdmin):
 
     list_display = ("tracking_code", "summary", "state", "category", "street", "main_unit", "due_flag", "submitted_at", "desk_link")
     list_filter = ("state", "channel", "kind", "urgency", "due_flag", "street")
-    search_fields = ("tracking_code", "text", "address")
+    search_fields = ("tracking_code", "text")  # personal fields are encrypted: not searchable
     list_select_related = ("category", "category__parent", "street", "main_unit")
     date_hierarchy = "submitted_at"
     show_full_result_count = False
-    EDITABLE = ("text", "address", "reporter_name", "reporter_phone", "is_anonymous")
+    EDITABLE = ("text", "address", "reporter_name", "reporter_phone", "reporter_id_number", "is_anonymous")
     readonly_fields = (
         "tracking_code", "kind", "channel", "state", "version", "category", "urgency", "street", "community", "main_unit",
         "submitted_at", "accepted_at", "dispatched_at", "acknowledged_at", "contacted_at", "replied_at", "approved_at", "closed_at",
         "acknowledge_due_at", "contact_due_at", "resolve_due_at", "due_flag",
         "reply_text", "feedback", "feedback_comment", "feedback_at", "no_feedback",
         "supervision_level", "rehandle_count", "reporter_count", "merged_into",
-        "idempotency_key", "dispatch_meta", "source_type", "source_id", "created_by",
+        "idempotency_key", "dispatch_meta", "source_type", "source_id", "created_by", "personal_data_erased_at",
     )
     fieldsets = (
         (None, {"fields": ("tracking_code", "kind", "channel", "state", "version")}),
-        (_("诉求"), {"fields": ("text", "address", "reporter_name", "reporter_phone", "is_anonymous")}),
+        (_("诉求"), {"fields": ("text", "address", "reporter_name", "reporter_phone", "reporter_id_number", "is_anonymous",
+                              "personal_data_erased_at")}),
         (_("分类与承办"), {"fields": ("category", "urgency", "street", "community", "main_unit", "merged_into")}),
         (_("时间与期限"), {"fields": (
             "submitted_at", "accepted_at", "dispatched_at", "acknowledged_at", "contacted_at", "replied_at", "approved_at", "closed_at",
@@ -162,6 +171,15 @@ class CaseAdmin(admin.ModelAdmin):
     @admin.display(description=_("工作台"))
     def desk_link(self, obj: Case) -> str:
         return format_html('<a href="{}">{}</a>', reverse("desk:case", args=[obj.pk]), _("打开"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The change form shows the reporter's details in full: an unmasked read like any other.
+        if request.method == "GET":
+            case = Case.objects.filter(pk=object_id).only("tracking_code").first() if str(object_id).isdigit() else None
+            if case is not None:
+                audit_record(action="unmask", actor=request.user, target=f"case:{case.tracking_code}",
+                             detail={"field": "admin_change_form"}, ip=request.META.get("REMOTE_ADDR"))
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         # Only the descriptive fields are in the form; write just those, so a concurrent

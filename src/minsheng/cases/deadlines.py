@@ -54,13 +54,32 @@ class Deadlines:
     resolve_due_at: dt.datetime
 
 
-def policy_for(urgency: str) -> dict[str, str]:
-    """The durations for an urgency: the database policy, then settings overrides on top."""
+_policy_cache: dict[str, tuple[float, object]] = {}
+POLICY_CACHE_SECONDS = 60
+
+
+def invalidate_policies() -> None:
+    _policy_cache.clear()
+
+
+def _policy_row(urgency: str):
+    """The DeadlinePolicy row, cached for a minute: every dispatch needs it and it changes
+    only when the admin edits it (which invalidates the cache in this process)."""
+    import time
+
     from .models import DeadlinePolicy
 
-    policy = DeadlinePolicy.objects.filter(urgency=urgency).first()
-    if policy is None:
-        policy = DeadlinePolicy.objects.filter(urgency="normal").first()
+    hit = _policy_cache.get(urgency)
+    if hit and time.monotonic() - hit[0] < POLICY_CACHE_SECONDS:
+        return hit[1]
+    row = DeadlinePolicy.objects.filter(urgency=urgency).first() or DeadlinePolicy.objects.filter(urgency="normal").first()
+    _policy_cache[urgency] = (time.monotonic(), row)
+    return row
+
+
+def policy_for(urgency: str) -> dict[str, str]:
+    """The durations for an urgency: the database policy, then settings overrides on top."""
+    policy = _policy_row(urgency)
     result = {
         "acknowledge_within": policy.acknowledge_within if policy else "4 hours working",
         "contact_within": policy.contact_within if policy else "24 hours calendar",

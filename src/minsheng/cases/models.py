@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.core.choices import Role, UnitKind
+from minsheng.core.crypto import mask_address, mask_id_number, mask_name, mask_phone
+from minsheng.core.fields import BlindIndexField, EncryptedTextField, Last4Field, derived_update_fields
 from minsheng.core.models import Unit
 
 from .choices import (
@@ -118,9 +120,15 @@ class Case(models.Model):
     version = models.PositiveIntegerField(default=1, help_text="Bumped by every transition: optimistic locking.")
 
     text = models.TextField(_("诉求内容"))
-    address = models.CharField(_("地址"), max_length=300, blank=True)
-    reporter_name = models.CharField(_("姓名"), max_length=100, blank=True)
-    reporter_phone = models.CharField(_("联系电话"), max_length=20, blank=True, db_index=True)
+    # Personal data (PIPL): encrypted at rest, masked on every screen unless shown on purpose
+    # (audited), erased by `minsheng purge` after the retention period. See core/crypto.py.
+    address = EncryptedTextField(_("地址"), max_length=300, blank=True)
+    reporter_name = EncryptedTextField(_("姓名"), max_length=100, blank=True)
+    reporter_phone = EncryptedTextField(_("联系电话"), max_length=20, blank=True)
+    reporter_phone_index = BlindIndexField(source="reporter_phone", help_text="Keyed hash of the phone: finds a caller's cases.")
+    reporter_phone_last4 = Last4Field(source="reporter_phone", help_text="Checked with the tracking code on the resident's pages.")
+    reporter_id_number = EncryptedTextField(_("身份证号"), max_length=18, blank=True)
+    personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
     is_anonymous = models.BooleanField(_("匿名"), default=False)
 
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("分类"))
@@ -181,12 +189,24 @@ class Case(models.Model):
         text = " ".join(self.text.split())
         return text if len(text) <= 40 else text[:40] + "…"
 
+    def save(self, *args, update_fields=None, **kwargs):
+        super().save(*args, update_fields=derived_update_fields(self, update_fields), **kwargs)
+
     @property
     def phone_masked(self) -> str:
-        phone = self.reporter_phone
-        if len(phone) >= 7:
-            return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-        return "*" * len(phone)
+        return mask_phone(self.reporter_phone)
+
+    @property
+    def name_masked(self) -> str:
+        return mask_name(self.reporter_name)
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.reporter_id_number)
+
+    @property
+    def address_masked(self) -> str:
+        return mask_address(self.address)
 
     @property
     def phone_last4(self) -> str:
@@ -288,13 +308,27 @@ class Attachment(models.Model):
 
 
 class CoReporter(models.Model):
-    """Another resident who reported the same problem and joined the case (多人同诉)."""
+    """Another resident who reported the same problem and joined the case (多人同诉). Name and
+    phone are personal data, kept as the case's reporter's are."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="co_reporters")
-    name = models.CharField(max_length=100, blank=True)
-    phone = models.CharField(max_length=20, blank=True)
+    name = EncryptedTextField(max_length=100, blank=True)
+    phone = EncryptedTextField(max_length=20, blank=True)
+    phone_index = BlindIndexField(source="phone")
+    phone_last4 = Last4Field(source="phone")
     text = models.TextField(blank=True)
     joined_at = models.DateTimeField(default=timezone.now)
+
+    def save(self, *args, update_fields=None, **kwargs):
+        super().save(*args, update_fields=derived_update_fields(self, update_fields), **kwargs)
+
+    @property
+    def name_masked(self) -> str:
+        return mask_name(self.name)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
 
     class Meta:
         verbose_name = _("共同反映人")

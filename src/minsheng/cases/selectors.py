@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.core.choices import Role
+from minsheng.core.crypto import blind_index
 from minsheng.core.models import Unit
 
 from .choices import AssignmentRole, CaseState, DueFlag, ExtensionStatus, OPEN_STATES
@@ -77,11 +78,12 @@ def queue_cases(*, user, queue: str) -> QuerySet[Case]:
 def case_search(qs: QuerySet[Case], *, q: str = "", state: str = "", category: str = "", street: str = "", unit: str = "",
                 channel: str = "", urgency: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None,
                 flag: str = "") -> QuerySet[Case]:
-    """Filter a case list. `q` matches every whitespace-separated term (AND) against the text,
-    the address and the tracking code: substring search suits Chinese, which has no spaces
-    between words to index on."""
+    """Filter a case list. `q` matches every whitespace-separated term (AND) against the text
+    and the tracking code: substring search suits Chinese, which has no spaces between words
+    to index on. (The address is encrypted and cannot be searched; the place a resident
+    describes is nearly always in the text too, and the street/community filters cover the rest.)"""
     for term in q.split()[:5]:
-        qs = qs.filter(Q(text__icontains=term) | Q(address__icontains=term) | Q(tracking_code__iexact=term))
+        qs = qs.filter(Q(text__icontains=term) | Q(tracking_code__iexact=term))
     if state:
         qs = qs.filter(state=state)
     if category:
@@ -124,21 +126,26 @@ def case_by_tracking(*, tracking_code: str, phone_last4: str = "") -> Case | Non
     if case is None:
         return None
     digits = (phone_last4 or "").strip()
-    if not case.reporter_phone or case.phone_last4 == digits:
+    # The plain last-4 column, so tracking never decrypts anything. An appeal filed without a
+    # phone is open to its code alone; one whose data was erased is not open to anyone.
+    last4 = case.reporter_phone_last4
+    if (last4 and last4 == digits) or (not last4 and case.personal_data_erased_at is None):
         return case
     # A co-reporter who joined the case (多人同诉) tracks it with their own phone.
-    if len(digits) == 4 and case.co_reporters.filter(phone__endswith=digits).exists():
+    if len(digits) == 4 and case.co_reporters.filter(phone_last4=digits).exists():
         return case
     return None
 
 
 def caller_history(*, user, phone: str, exclude_pk: int | None = None, limit: int = 10) -> QuerySet[Case]:
     """A caller's earlier cases that `user` may see, for the operator taking a new call (a
-    handler must not learn of another unit's cases through a shared caller)."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) < 7:
+    handler must not learn of another unit's cases through a shared caller). Found through the
+    phone's blind index (the phone itself is encrypted), so the number must match as a whole
+    — a mobile by its 11 digits, a landline by its last 8."""
+    index = blind_index(phone or "")
+    if not index:
         return Case.objects.none()
-    qs = Case.objects.visible_to(user).filter(reporter_phone__contains=digits[-8:]).select_related("category", "main_unit")
+    qs = Case.objects.visible_to(user).filter(reporter_phone_index=index).select_related("category", "main_unit")
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return qs.order_by("-submitted_at")[:limit]

@@ -24,7 +24,7 @@ from django.utils import timezone
 from minsheng.core.calendar import CalendarOutOfRange
 from minsheng.core.choices import Role, UnitKind
 from minsheng.core.models import Unit, User
-from minsheng.core.services import outbox_enqueue
+from minsheng.core.services import audit_record, outbox_enqueue
 
 from .choices import AssignmentRole, CaseState, Channel, DueFlag, ExtensionStatus, Feedback, Urgency
 from .deadlines import compute_deadlines, extend_by_working_days
@@ -34,13 +34,14 @@ from .workflow import RESIDENT, SYSTEM, TRANSITIONS, Transition
 
 Actor = Any  # a core.User, or workflow.RESIDENT / workflow.SYSTEM
 
-_TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 
 
 def tracking_code_new() -> str:
-    """A code residents can read out on the phone: 'ZY' + date + 4 random characters."""
+    """A code residents can read out on the phone: the date (yymmdd) + 5 random characters
+    from an alphabet without look-alikes, e.g. 261129K7QX2."""
     today = timezone.localdate()
-    return f"{today:%y%m%d}" + "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(5))
+    return f"{today:%y%m%d}" + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(5))
 
 
 # ---------------------------------------------------------------- permission predicates
@@ -166,9 +167,20 @@ def _transition(
             topic=f"case.{action}",
             payload={"case_id": fresh.pk, "event_id": event.pk, "tracking_code": fresh.tracking_code, "to_state": event.to_state},
         )
+        # Last in the transaction: the audit chain's head is held until the commit.
+        _audit_case_event(event=event, case=fresh, actor=actor)
     case.refresh_from_db()
     case.__dict__.pop("_permission_cache", None)
     return event
+
+
+def _audit_case_event(*, event: CaseEvent, case: Case, actor: Actor) -> None:
+    """One audit entry per lifecycle event (the case's own timeline holds the details)."""
+    kind = actor_kind(actor)
+    audit_record(
+        action=f"case.{event.action}", actor=actor if kind == "staff" else None, actor_name=kind if kind != "staff" else "",
+        target=f"case:{case.tracking_code}", detail={"event_id": event.pk, "from": event.from_state, "to": event.to_state},
+    )
 
 
 # ---------------------------------------------------------------- intake
@@ -178,6 +190,23 @@ def _clean_phone(phone: str) -> str:
     if phone and (len(digits.replace("-", "")) < 7 or len(digits) > 20):
         raise InvalidInput("联系电话格式不正确。")
     return digits
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def clean_id_number(number: str) -> str:
+    """A resident identity card number (GB 11643): 17 digits and a check character (ISO 7064
+    MOD 11-2). Returns it upper-cased; "" for none; InvalidInput when malformed."""
+    number = "".join((number or "").split()).upper()
+    if not number:
+        return ""
+    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise InvalidInput("身份证号应为18位。")
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS)) % 11]
+    if number[17] != check:
+        raise InvalidInput("身份证号校验位不正确，请核对。")
+    return number
 
 
 @transaction.atomic
@@ -200,6 +229,7 @@ def case_submit(
     dispatch_meta: dict | None = None,
     source_type: str = "",
     source_id: str = "",
+    reporter_id_number: str = "",
 ) -> Case:
     """Register a new case in `submitted`. With an idempotency key, a retried submission
     returns the case the first one created instead of creating another."""
@@ -219,8 +249,9 @@ def case_submit(
         if existing:
             return existing
     phone = _clean_phone(reporter_phone)
+    id_number = clean_id_number(reporter_id_number)
     if is_anonymous:
-        reporter_name, phone = "", ""
+        reporter_name, phone, id_number = "", "", ""
     if community is not None and street is None:
         street = community.parent
     for attempt in range(5):
@@ -234,6 +265,7 @@ def case_submit(
                     address=(address or "").strip()[:300],
                     reporter_name=(reporter_name or "").strip()[:100],
                     reporter_phone=phone,
+                    reporter_id_number=id_number,
                     is_anonymous=is_anonymous,
                     category=category,
                     urgency=urgency,
@@ -267,6 +299,10 @@ def case_submit(
         at=case.submitted_at,
     )
     outbox_enqueue(topic="case.submit", payload={"case_id": case.pk, "tracking_code": case.tracking_code, "to_state": case.state})
+    audit_record(
+        action="case.submit", actor=acting_user if staff else None, actor_name="" if staff else "resident",
+        target=f"case:{case.tracking_code}", detail={"channel": channel, "to": CaseState.SUBMITTED},
+    )
     return case
 
 
@@ -445,7 +481,9 @@ def case_delegate(*, case: Case, acting_user: User, community: Unit, reason: str
 
 
 def case_acknowledge(*, case: Case, acting_user: User, expected_version: int | None = None) -> CaseEvent:
-    return _transition(case=case, actor=acting_user, action="acknowledge", updates={"acknowledged_at": timezone.now()}, expected_version=expected_version)
+    # A flag raised while the case waited to be signed for concerned the acknowledge clock.
+    updates = {"acknowledged_at": timezone.now(), "due_flag": DueFlag.NONE}
+    return _transition(case=case, actor=acting_user, action="acknowledge", updates=updates, expected_version=expected_version)
 
 
 def case_contact(*, case: Case, acting_user: User, note: str, expected_version: int | None = None) -> CaseEvent:
@@ -481,10 +519,21 @@ def case_approve(*, case: Case, acting_user: User, expected_version: int | None 
                        data={"reply": case.reply_text})
 
 
+def _rehandle_updates(case: Case) -> dict[str, Any]:
+    """Re-handling (重办) starts a fresh resolve clock: the unit gets the full time its
+    urgency allows again, rather than a deadline that may already have passed."""
+    try:
+        due = compute_deadlines(urgency=case.urgency, start=timezone.now()).resolve_due_at
+    except CalendarOutOfRange as exc:
+        raise InvalidInput(str(exc)) from exc
+    return {"rehandle_count": F("rehandle_count") + 1, "resolve_due_at": due, "due_flag": DueFlag.NONE}
+
+
 def case_send_back(*, case: Case, acting_user: User, reason: str, expected_version: int | None = None) -> CaseEvent:
+    updates = _rehandle_updates(case)
     return _transition(
-        case=case, actor=acting_user, action="send_back", reason=reason,
-        updates={"rehandle_count": F("rehandle_count") + 1}, expected_version=expected_version,
+        case=case, actor=acting_user, action="send_back", reason=reason, updates=updates,
+        data={"resolve_due_at": updates["resolve_due_at"].isoformat()}, expected_version=expected_version,
     )
 
 
@@ -509,7 +558,8 @@ def case_record_feedback(
     base = {"feedback": rating, "feedback_resolved": resolved, "feedback_comment": (comment or "").strip()[:1000], "feedback_at": now}
     data = {"rating": rating, "resolved": resolved}
     if rating == Feedback.UNSATISFIED:
-        updates = {**base, "rehandle_count": F("rehandle_count") + 1}
+        updates = {**base, **_rehandle_updates(case)}
+        data["resolve_due_at"] = updates["resolve_due_at"].isoformat()
         return _transition(case=case, actor=acting_user, action="feedback_reopen", reason=comment, data=data,
                            updates=updates, expected_version=expected_version)
     updates = {**base, "closed_at": now, "no_feedback": False}
@@ -635,6 +685,21 @@ def _current_due(case: Case) -> tuple[dt.datetime | None, dt.datetime | None]:
     return case.dispatched_at, case.resolve_due_at
 
 
+def _near_due(case: Case, start: dt.datetime, due: dt.datetime, now: dt.datetime, fraction: float) -> bool:
+    """Whether less than `fraction` of the allowed time is left. Urgent clocks run around
+    the clock; the others count working time, so a Friday-evening dispatch does not turn
+    yellow over the weekend."""
+    if case.urgency == Urgency.URGENT:
+        return due - now <= (due - start) * fraction
+    from minsheng.core.calendar import get_calendar
+
+    calendar = get_calendar()
+    try:
+        return calendar.working_time_between(now, due) <= calendar.working_time_between(start, due) * fraction
+    except CalendarOutOfRange:
+        return due - now <= (due - start) * fraction
+
+
 def cases_flag_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Raise near-due (黄牌) and overdue (红牌) flags and record a `flag` event for each.
 
@@ -645,13 +710,13 @@ def cases_flag_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     counts = {"yellow": 0, "red": 0}
     fraction = settings.MINSHENG_NEAR_DUE_FRACTION
     candidates = Case.objects.filter(state__in=[CaseState.DISPATCHED, CaseState.IN_PROGRESS]).exclude(due_flag=DueFlag.RED)
-    for case in candidates.only("id", "state", "dispatched_at", "acknowledge_due_at", "resolve_due_at", "due_flag", "main_unit_id").iterator():
+    for case in candidates.only("id", "state", "urgency", "dispatched_at", "acknowledge_due_at", "resolve_due_at", "due_flag", "main_unit_id").iterator():
         start, due = _current_due(case)
         if due is None or start is None:
             continue
         if now >= due:
             flag = DueFlag.RED
-        elif due - now <= (due - start) * fraction and case.due_flag != DueFlag.YELLOW:
+        elif case.due_flag != DueFlag.YELLOW and _near_due(case, start, due, now, fraction):
             flag = DueFlag.YELLOW
         else:
             continue
@@ -725,6 +790,9 @@ def taxonomy_load(*, taxonomy: dict) -> dict[str, int]:
             Duration.parse(value)
         DeadlinePolicy.objects.update_or_create(urgency=urgency, defaults={**fields, "note": policy.get("note", "")})
         counts["policies"] += 1
+    from .deadlines import invalidate_policies
+
+    transaction.on_commit(invalidate_policies)
     return counts
 
 
@@ -764,6 +832,7 @@ class BulkCase:
     address: str = ""
     reporter_name: str = ""
     reporter_phone: str = ""
+    reporter_id_number: str = ""
     submitted_at: dt.datetime | None = None
     kind: str = "appeal"
     source_type: str = ""
@@ -845,7 +914,8 @@ def _intake_many(items: Sequence[BulkCase], acting_user: User | None) -> list[Ca
         case = Case(
             kind=item.kind, tracking_code=code, channel=item.channel, text=item.text.strip(),
             address=(item.address or "").strip()[:300], reporter_name=(item.reporter_name or "").strip()[:100],
-            reporter_phone=_clean_phone(item.reporter_phone), category=item.category, urgency=item.urgency,
+            reporter_phone=_clean_phone(item.reporter_phone), reporter_id_number=clean_id_number(item.reporter_id_number),
+            category=item.category, urgency=item.urgency,
             street=street, community=item.community, submitted_at=item.submitted_at or now,
             idempotency_key=item.idempotency_key, dispatch_meta=item.dispatch_meta or {},
             source_type=item.source_type, source_id=str(item.source_id or ""), created_by=staff,
@@ -899,4 +969,10 @@ def _intake_many(items: Sequence[BulkCase], acting_user: User | None) -> list[Ca
     ]
     CaseAssignment.objects.bulk_create(assignments, batch_size=500)
     outbox_enqueue_many(messages=messages)
+    # One entry for the batch: the cases' own events record each one.
+    audit_record(
+        action="case.intake_many", actor=staff, actor_name="" if staff else "system",
+        target=f"cases:{cases[0].tracking_code}..{cases[-1].tracking_code}",
+        detail={"count": len(cases), "dispatched": len(assignments), "first_id": cases[0].pk, "last_id": cases[-1].pk},
+    )
     return cases

@@ -43,7 +43,7 @@ from minsheng.cases import deadlines as deadlines_module
 from minsheng.cases.choices import AssignmentRole, CaseKind, CaseState as S, Channel, DueFlag, ExtensionStatus, Feedback, Routing, Urgency
 from minsheng.cases.deadlines import Duration, compute_deadlines, extend_by_working_days
 from minsheng.cases.models import Case, CaseAssignment, CaseEvent, Category, CoReporter, ExtensionRequest
-from minsheng.cases.services import _TRACKING_ALPHABET  # the same alphabet residents read codes in
+from minsheng.cases.services import TRACKING_ALPHABET as _TRACKING_ALPHABET  # the same alphabet residents read codes in
 from minsheng.cases.workflow import TRANSITIONS
 from minsheng.core.calendar import CalendarOutOfRange, WorkCalendar, get_calendar
 from minsheng.core.choices import Role, UnitKind
