@@ -68,8 +68,10 @@ def test_every_event_chain_is_a_path_through_the_workflow(history):
             assert event.is_public == transition.public
             if transition.target is not None:
                 version += 1
-            if event.action in ("dispatch", "return") or (event.action == "decide_extension" and event.data["approved"]):
-                flag = DueFlag.NONE
+            if event.action in ("dispatch", "return", "acknowledge", "send_back", "feedback_reopen") or (
+                event.action == "decide_extension" and event.data["approved"]
+            ):
+                flag = DueFlag.NONE  # as the services clear it
             state = event.to_state
         assert (case.state, case.version, case.due_flag) == (state, version, flag), case.tracking_code
 
@@ -112,8 +114,11 @@ def test_case_fields_agree_with_their_events(history):
             last = dispatches[-1]
             assert case.dispatched_at == last.at
             assert case.acknowledge_due_at == dt.datetime.fromisoformat(last.data["acknowledge_due_at"])
-            extended = [e for e in events if e.action == "decide_extension" and e.data["approved"] and e.at > last.at]
-            due = extended[-1].data["resolve_due_at"] if extended else last.data["resolve_due_at"]
+            # The deadline in force: the last dispatch's, moved by approved extensions and reset
+            # by re-handling (send back, an unsatisfied resident).
+            movers = [e for e in events if e.at > last.at and (
+                e.action in ("send_back", "feedback_reopen") or (e.action == "decide_extension" and e.data["approved"]))]
+            due = movers[-1].data["resolve_due_at"] if movers else last.data["resolve_due_at"]
             assert case.resolve_due_at == dt.datetime.fromisoformat(due)
             assert case.accepted_at == next(e.at for e in events if e.action in ("accept", "dispatch"))
         active_main = [a for a in case.assignments.all() if a.active and a.role == "main"]

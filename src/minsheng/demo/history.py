@@ -491,12 +491,24 @@ class _Sim:
             return None
         jitter = dt.timedelta(seconds=self.g.rng.uniform(2, 30))  # the job runs every 30 seconds
         if self.due_flag != DueFlag.YELLOW:
-            at = max(due - (due - start) * self.g.near_due_fraction, self.last) + jitter
+            at = max(self._near_due_at(start, due), self.last) + jitter
             flag = DueFlag.RED if at >= due else DueFlag.YELLOW
         else:
             at = max(due, self.last) + jitter
             flag = DueFlag.RED
         return at, flag, ("acknowledge" if self.state == S.DISPATCHED else "resolve"), due
+
+    def _near_due_at(self, start, due):
+        """services._near_due: the instant when only the near-due fraction of the allowed
+        time is left — on the clock for urgent cases, in working time for the others."""
+        fraction = self.g.near_due_fraction
+        if self.f["urgency"] == "urgent":
+            return due - (due - start) * fraction
+        try:
+            total = self.g.calendar.working_time_between(start, due)
+            return self.g.calendar.add_working_time(start, total * (1 - fraction)).astimezone(UTC)
+        except CalendarOutOfRange:
+            return due - (due - start) * fraction
 
     def _flag(self, at, flag, stage, due) -> None:
         # services.cases_flag_due: not a transition (no version bump), no actor, not public.
@@ -581,7 +593,10 @@ class _Sim:
         data = {
             "unit": unit.key,
             "co_units": [u.key for u in co_units],
+            "subcategory": self.sub.code,
+            "urgency": self.f["urgency"],
             "acknowledge_due_at": deadlines.acknowledge_due_at.isoformat(),
+            "contact_due_at": deadlines.contact_due_at.isoformat(),
             "resolve_due_at": deadlines.resolve_due_at.isoformat(),
             **(meta or {}),
         }
@@ -598,6 +613,7 @@ class _Sim:
 
     def _acknowledge(self, at) -> None:
         self.f["acknowledged_at"] = at
+        self.due_flag = DueFlag.NONE  # services.case_acknowledge clears an acknowledge-clock flag
         self._event("acknowledge", at, self.g.handler(self.main_unit))
 
     def _contact(self, at, note) -> None:
@@ -621,18 +637,34 @@ class _Sim:
         self.f["approved_at"] = at
         self._event("approve", at, actor, data={"reply": self.f["reply_text"]})
 
-    def _send_back(self, at, actor, reason) -> None:
+    def _rehandle(self, at) -> str:
+        """services._rehandle_updates: a fresh resolve clock from now, flag cleared."""
+        try:
+            due = compute_deadlines(urgency=self.f["urgency"], start=at, calendar=self.g.calendar).resolve_due_at
+        except CalendarOutOfRange:
+            raise _Stop from None
         self.f["rehandle_count"] += 1
-        self._event("send_back", at, actor, reason=reason)
+        self.f["resolve_due_at"] = due
+        self.due_flag = DueFlag.NONE
+        return due.isoformat()
+
+    def _send_back(self, at, actor, reason) -> None:
+        due = self._rehandle(at)
+        self._event("send_back", at, actor, reason=reason, data={"resolve_due_at": due})
 
     def _feedback(self, at, actor, rating, comment="") -> None:
-        self.f.update(feedback=rating, feedback_comment=comment.strip()[:1000], feedback_at=at)
+        # Was it resolved (是否解决)? Mostly as the rating says; some basically-satisfied
+        # residents say it is not really solved, and a few unsatisfied ones say it is.
+        roll = self.g.rng.random()
+        resolved = {Feedback.SATISFIED: roll < 0.97, Feedback.BASIC: roll < 0.8, Feedback.UNSATISFIED: roll < 0.1}[rating]
+        self.f.update(feedback=rating, feedback_comment=comment.strip()[:1000], feedback_at=at, feedback_resolved=resolved)
+        data = {"rating": rating, "resolved": resolved}
         if rating == Feedback.UNSATISFIED:
-            self.f["rehandle_count"] += 1
-            self._event("feedback_reopen", at, actor, reason=comment, data={"rating": rating})
+            data["resolve_due_at"] = self._rehandle(at)
+            self._event("feedback_reopen", at, actor, reason=comment, data=data)
         else:
             self.f.update(closed_at=at, no_feedback=False)
-            self._event("feedback_close", at, actor, reason=comment, data={"rating": rating})
+            self._event("feedback_close", at, actor, reason=comment, data=data)
 
     def _close_no_feedback(self, at) -> None:
         self.f.update(closed_at=at, no_feedback=True)
@@ -690,7 +722,7 @@ class _Sim:
             approved_at=f["approved_at"], closed_at=f["closed_at"], acknowledge_due_at=f["acknowledge_due_at"],
             contact_due_at=f["contact_due_at"], resolve_due_at=f["resolve_due_at"], due_flag=self.due_flag,
             reply_text=f["reply_text"], feedback=f["feedback"], feedback_comment=f["feedback_comment"], feedback_at=f["feedback_at"],
-            no_feedback=f["no_feedback"], supervision_level=f["supervision_level"], rehandle_count=f["rehandle_count"],
+            feedback_resolved=f.get("feedback_resolved"), no_feedback=f["no_feedback"], supervision_level=f["supervision_level"], rehandle_count=f["rehandle_count"],
             reporter_count=self.reporter_count, merged_into=self.master.obj if self.master else None, idempotency_key=None,
             dispatch_meta={}, source_type=DEMO_SOURCE, source_id=f["source_id"], created_by_id=f["created_by_id"],
         )
