@@ -63,6 +63,7 @@ class Command(BaseCommand):
 
         if not opts["no_history"]:
             self._history(opts)
+        self._dispatch_model()
 
         self._summary(opts["port"], users.accounts)
         if opts["no_serve"]:
@@ -70,6 +71,15 @@ class Command(BaseCommand):
         self._serve(opts["port"])
 
     # ------------------------------------------------------------------
+
+    def _dispatch_model(self) -> None:
+        """Train (or load the cached) dispatch model now, and index the open cases, so the
+        first appeal submitted in the demo is answered at once."""
+        from minsheng.dispatch.services import dispatch_engine
+
+        self._step("智能分拨模型")
+        engine = dispatch_engine()
+        self._ok(f"模型 {engine.classifier.version}，重复诉求索引 {len(engine.dup_index)} 件在办案件")
 
     def _history(self, opts) -> None:
         self._step("历史数据")
