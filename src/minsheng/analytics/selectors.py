@@ -1,0 +1,585 @@
+"""Reads of the measuring layer (问效于民): the rates of every unit, place and the whole
+district for any period, the composite score, and the monthly ranking with its red and
+black lists (红黑榜). The definitions are in docs/metrics.md; this module is their one
+implementation.
+
+Everything is computed from the event log (`CaseEvent`), never from the mutable columns of
+`Case`: a figure for March stays what it was when April's events arrive. Each figure is
+anchored on one kind of event and counted in the period that event falls in, for the unit
+named in that event's `unit` (the main handling unit it concerns).
+
+Cost: a handful of queries per call, whatever the number of cases, each reading the period's
+events through the (action, at) index. The counts are conditional aggregates. The figures
+that pair two events of one case (was the dispatch acknowledged by its deadline? which
+deadline was in force at the reply?) are set joins between the period's anchor events and
+the same cases' events in a bounded time window — not per-row sub-queries, which on
+PostgreSQL cost a scattered heap visit per event of the case and were 5–10× slower at a
+million cases. Only the working-hours arithmetic runs in Python, O(1) per reply, on rows the
+database has already paired (see `clock.py`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from typing import Iterable
+
+from django.db import NotSupportedError, connection, transaction
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from minsheng.cases.models import CaseEvent
+from minsheng.core.choices import UnitKind
+from minsheng.core.models import Unit
+
+from . import conf
+from .clock import get_work_clock
+
+FEEDBACK_ACTIONS = ("feedback_close", "feedback_reopen")
+RANKED_KINDS = (UnitKind.DEPARTMENT, UnitKind.STREET, UnitKind.COMMUNITY)
+HANDLING_KINDS = RANKED_KINDS
+# How far before a period the dispatches of its replies are looked for in one pass; a reply
+# to an older dispatch is still paired exactly, by a slower per-reply sub-query.
+LOOKBACK = dt.timedelta(days=30)
+# Run the three statements of a figure at once on PostgreSQL (see `_tallies`).
+PARALLEL = True
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class Tally:
+    """The counts behind the rates of one unit (or place, or the district) in one period."""
+
+    dispatches: int = 0  # 派单 events to the unit
+    responded: int = 0  # of those: acknowledged by the deadline and resident contacted by the deadline
+    acknowledged_on_time: int = 0
+    contacted_on_time: int = 0
+    delegations_in: int = 0  # 下派 from the street office to this community
+    returns: int = 0  # 退单
+    replies: int = 0  # 办结答复, every one (a re-handled case replies again)
+    replies_on_time: int = 0
+    first_replies: int = 0  # the first reply after each dispatch: what handling time measures
+    handling_seconds: float = 0.0  # working seconds, dispatch → first reply, summed
+    send_backs: int = 0  # 退回重办 by the command centre
+    reopens: int = 0  # 不满意重办 by the resident
+    extensions_approved: int = 0
+    feedbacks: int = 0  # residents' answers (评价): closes and reopens
+    resolved: int = 0
+    satisfied: int = 0
+    basic: int = 0
+    unsatisfied: int = 0
+    no_feedback_closes: int = 0  # closed after the feedback window without an answer
+    overdue: int = 0  # red flags (红牌) raised
+
+    def add(self, other: "Tally", *, as_roll_up: bool = False) -> None:
+        for f in fields(Tally):
+            if as_roll_up and f.name == "delegations_in":
+                continue  # a street office passing a case to its own community receives nothing new
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def received(self) -> int:
+        """Cases received (收件量): dispatches plus delegations from the street office."""
+        return self.dispatches + self.delegations_in
+
+
+def _ratio(numerator: float, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+@dataclass
+class UnitRates(Tally):
+    """The counts and rates of one unit (a department, street office or community), one
+    place (street or community, by the case's location) or the district, in one period.
+    A rate is a fraction 0..1, None when its denominator is 0; the score is 0..100."""
+
+    unit: Unit | None = None
+    response_rate: float | None = None
+    resolution_rate: float | None = None
+    satisfaction_rate: float | None = None
+    on_time_rate: float | None = None
+    return_rate: float | None = None
+    rehandle_rate: float | None = None
+    extension_rate: float | None = None
+    avg_handling_hours: float | None = None
+    score: float | None = None
+
+    @classmethod
+    def build(cls, unit: Unit | None, tally: Tally, *, basic_weight: float, weights: dict[str, float]) -> "UnitRates":
+        counts = {f.name: getattr(tally, f.name) for f in fields(Tally)}
+        rates = cls(unit=unit, **counts)
+        rates.response_rate = _ratio(tally.responded, tally.dispatches)
+        rates.resolution_rate = _ratio(tally.resolved, tally.feedbacks)
+        rates.satisfaction_rate = _ratio(tally.satisfied + basic_weight * tally.basic, tally.feedbacks)
+        rates.on_time_rate = _ratio(tally.replies_on_time, tally.replies)
+        rates.return_rate = _ratio(tally.returns, tally.dispatches)
+        rates.rehandle_rate = _ratio(tally.send_backs + tally.reopens, tally.replies)
+        rates.extension_rate = _ratio(tally.extensions_approved, tally.dispatches)
+        hours = _ratio(tally.handling_seconds, tally.first_replies)
+        rates.avg_handling_hours = hours / 3600 if hours is not None else None
+        rates.score = composite_score(
+            {"response": rates.response_rate, "resolution": rates.resolution_rate, "satisfaction": rates.satisfaction_rate},
+            weights,
+        )
+        return rates
+
+
+def composite_score(components: dict[str, float | None], weights: dict[str, float]) -> float | None:
+    """0..100: the weighted mean of the component rates that have a value. A component
+    without a denominator in the period (no feedback yet, say) drops out and the others are
+    re-weighted, so a unit is not punished or rewarded for what did not happen."""
+    used = {key: weights[key] for key, value in components.items() if value is not None and weights.get(key, 0) > 0}
+    if not used:
+        return None
+    return 100 * sum(components[key] * w for key, w in used.items()) / sum(used.values())
+
+
+# ---------------------------------------------------------------- periods
+
+
+def _as_instant(value: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+
+
+def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
+    """[first day of the month, first day of the next month)."""
+    first = month.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following
+
+
+# ---------------------------------------------------------------- SQL pieces
+
+
+class Epoch(Func):
+    """POSIX seconds (UTC) of a timestamp column, to the microsecond on PostgreSQL and the
+    millisecond on SQLite."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"EXTRACT(EPOCH FROM {sql})::double precision", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"(CAST(strftime('%%s', {sql}) AS REAL) + CAST(substr(strftime('%%f', {sql}), 3) AS REAL))",
+            [*params, *params],
+        )
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError("analytics: Epoch() is written for PostgreSQL and SQLite")
+
+
+def _deadline(key: str):
+    """A deadline written into an event's data as ISO 8601 text, as a timestamp."""
+    return Cast(KT(f"data__{key}"), DateTimeField())
+
+
+def _deadline_in_force():
+    """The resolve-by deadline in force just before this event: the one written by the latest
+    dispatch or approved extension of the case before it. Both carry data.resolve_due_at, and
+    an approval extends the deadline then in force, so the latest of them is the one in force
+    (an extension approved before a redispatch is older than the redispatch and drops out)."""
+    latest = (
+        CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id"))
+        .filter(Q(action="dispatch") | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at"))
+        .order_by("-id")
+        .values(due=_deadline("resolve_due_at"))[:1]
+    )
+    return Subquery(latest, output_field=DateTimeField())
+
+
+def _dispatch_epoch_if_first_reply():
+    """For a reply: the dispatch's instant when this is the first reply since the latest
+    dispatch (the latest of dispatch/reply events before it is a dispatch), else NULL."""
+    latest = (
+        CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id"), action__in=["dispatch", "reply"])
+        .order_by("-id")
+        .values(dispatched=Case(When(action="dispatch", then=Epoch("at")), default=Value(None), output_field=FloatField()))[:1]
+    )
+    return Subquery(latest, output_field=FloatField())
+
+
+GROUP_KEYS = {
+    "unit": "unit_id",
+    "street": "case__street_id",
+    "community": "case__community_id",
+    "district": None,
+}
+
+
+def _events(start: dt.datetime, end: dt.datetime, group: str, ids: Iterable[int] | None):
+    qs = CaseEvent.objects.filter(at__gte=start, at__lt=end)
+    key = GROUP_KEYS[group]
+    if ids is not None and key is not None:
+        qs = qs.filter(**{f"{key}__in": list(ids)})
+    return qs.order_by(), (F(key) if key else Value(0, output_field=IntegerField()))
+
+
+def _run(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _tallies(*, start, end, group: str, ids: Iterable[int] | None = None) -> dict[int | None, Tally]:
+    """Counts per group key (unit id, street id, community id, or 0 for the district).
+
+    Three statements (plain counts, responses, replies). On PostgreSQL outside a transaction
+    they run at once on three connections: each is a scan of its own rows, and together they
+    take the time of the longest. Inside a transaction (a test, a caller's atomic block) they
+    run one after the other on the caller's connection, which sees its uncommitted rows."""
+    start, end, ids = _as_instant(start), _as_instant(end), (list(ids) if ids is not None else None)
+    parts = (_count_events, _count_responses, _count_replies)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block and PARALLEL:
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+            results = list(pool.map(lambda part: _on_own_connection(part, start, end, group, ids), parts))
+    elif connection.vendor == "postgresql":
+        with transaction.atomic():  # SET LOCAL lasts until its end
+            _tune(connection)
+            results = [part(start, end, group, ids) for part in parts]
+    else:
+        # No transaction on SQLite: the embedded deployment begins them IMMEDIATE, which
+        # would make this read wait for writers and block them.
+        results = [part(start, end, group, ids) for part in parts]
+    tallies: dict[int | None, Tally] = {}
+    for result in results:
+        for key, counts in result.items():
+            tallies.setdefault(key, Tally()).add(counts)
+    return tallies
+
+
+def _tune(conn) -> None:
+    with conn.cursor() as cursor:
+        # Short queries over many rows: the JIT compiler, which their cost estimates switch
+        # on, spends more time compiling than it saves.
+        cursor.execute("SET LOCAL jit = off")
+        # A month of events hashed and sorted in memory, not on disk (the default is 4 MB).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        # The joins pair tens of thousands of rows with as many: hash and merge joins read
+        # each side once, where the nested loop the planner sometimes picks visits a case's
+        # scattered rows once per row (measured 5-10x slower at a million cases).
+        cursor.execute("SET LOCAL enable_nestloop = off")
+
+
+def _on_own_connection(part, start, end, group, ids):
+    """Run one part in this worker thread's own connection and transaction, then close it."""
+    try:
+        with transaction.atomic():
+            _tune(connection)
+            return part(start, end, group, ids)
+    finally:
+        connection.close()
+
+
+def _count_events(start: dt.datetime, end: dt.datetime, group: str, ids: list[int] | None) -> dict[int | None, Tally]:
+    tallies: dict[int | None, Tally] = defaultdict(Tally)
+    # 1. Plain counts of the period's events.
+    events, key = _events(start, end, group, ids)
+    feedback = Q(action__in=FEEDBACK_ACTIONS)
+    counted = (
+        events.filter(action__in=[
+            "dispatch", "delegate", "return", "reply", "send_back", "decide_extension", "flag", "close_no_feedback", *FEEDBACK_ACTIONS,
+        ])
+        .values(k=key)
+        .annotate(
+            dispatches=Count("id", filter=Q(action="dispatch")),
+            delegations_in=Count("id", filter=Q(action="delegate")),
+            returns=Count("id", filter=Q(action="return")),
+            replies=Count("id", filter=Q(action="reply")),
+            send_backs=Count("id", filter=Q(action="send_back")),
+            reopens=Count("id", filter=Q(action="feedback_reopen")),
+            extensions_approved=Count("id", filter=Q(action="decide_extension", data__approved=True)),
+            overdue=Count("id", filter=Q(action="flag", data__flag="red")),
+            no_feedback_closes=Count("id", filter=Q(action="close_no_feedback")),
+            feedbacks=Count("id", filter=feedback),
+            resolved=Count("id", filter=feedback & Q(data__resolved=True)),
+            satisfied=Count("id", filter=feedback & Q(data__rating="satisfied")),
+            basic=Count("id", filter=feedback & Q(data__rating="basic")),
+            unsatisfied=Count("id", filter=feedback & Q(data__rating="unsatisfied")),
+        )
+    )
+    for row in counted:
+        t = tallies[row.pop("k")]
+        for name, value in row.items():
+            setattr(t, name, value)
+    return tallies
+
+
+def _count_responses(start: dt.datetime, end: dt.datetime, group: str, ids: list[int] | None) -> dict[int | None, Tally]:
+    tallies: dict[int | None, Tally] = defaultdict(Tally)
+    # 2. Response: each dispatch of the period paired with its acknowledgement and first
+    #    contact, looked for among the events up to the latest of the dispatches' deadlines
+    #    (an event after its deadline cannot make a dispatch timely, whatever it is).
+    events, key = _events(start, end, group, ids)
+    dispatches = events.filter(action="dispatch").annotate(ack_due=_deadline("acknowledge_due_at"), contact_due=_deadline("contact_due_at"))
+    # The horizon is read from the materialized dispatches inside the same statement.
+    horizon = RawSQL("(SELECT MAX(due) FROM (SELECT ack_due AS due FROM d UNION ALL SELECT contact_due FROM d) AS dues)", [])
+    d_sql, d_params = dispatches.values_list("id", "case_id", key, "ack_due", "contact_due").query.sql_with_params()
+    x_sql, x_params = (
+        CaseEvent.objects.filter(action__in=["acknowledge", "contact", "return"], at__gte=start, at__lte=horizon)
+        .order_by().values_list("id", "case_id", "action", "at").query.sql_with_params()
+    )
+    rows = _run(
+        f"""WITH d (id, case_id, k, ack_due, contact_due) AS MATERIALIZED ({d_sql}),
+        x (id, case_id, action, at) AS MATERIALIZED ({x_sql}),
+        f AS (
+            SELECT d.id AS did,
+                MIN(CASE WHEN x.action = 'acknowledge' THEN x.id END) AS ack_id,
+                MIN(CASE WHEN x.action = 'acknowledge' THEN x.at END) AS ack_at,
+                MIN(CASE WHEN x.action = 'contact' THEN x.id END) AS contact_id,
+                MIN(CASE WHEN x.action = 'contact' THEN x.at END) AS contact_at,
+                MIN(CASE WHEN x.action = 'return' THEN x.id END) AS return_id
+            FROM d JOIN x ON x.case_id = d.case_id AND x.id > d.id
+            GROUP BY d.id
+        ),
+        o AS (
+            SELECT d.k AS k,
+                CASE WHEN f.ack_id IS NOT NULL AND (f.return_id IS NULL OR f.ack_id < f.return_id)
+                     AND f.ack_at <= d.ack_due THEN 1 ELSE 0 END AS ack_ok,
+                CASE WHEN f.contact_id IS NOT NULL AND (f.return_id IS NULL OR f.contact_id < f.return_id)
+                     AND f.contact_at <= d.contact_due THEN 1 ELSE 0 END AS contact_ok
+            FROM d LEFT JOIN f ON f.did = d.id
+        )
+        SELECT k, SUM(ack_ok), SUM(contact_ok), SUM(ack_ok * contact_ok) FROM o GROUP BY k""",
+        [*d_params, *x_params],
+    )
+    for k, ack_ok, contact_ok, both in rows:
+        t = tallies[k]
+        t.acknowledged_on_time, t.contacted_on_time, t.responded = int(ack_ok or 0), int(contact_ok or 0), int(both or 0)
+    return tallies
+
+
+def _count_replies(start: dt.datetime, end: dt.datetime, group: str, ids: list[int] | None) -> dict[int | None, Tally]:
+    tallies: dict[int | None, Tally] = defaultdict(Tally)
+    # 3. Replies: on time against the deadline then in force; handling time of first replies.
+    #    Each reply is joined to its case's dispatches, approved extensions, send-backs and
+    #    reopens of the LOOKBACK before the period. A reply is its episode's first unless a
+    #    send-back or a reopen came between the dispatch and it: only those lead to a second
+    #    reply (reply → 待审核 → 退回重办 / 待评价 → 不满意重办 → reply). A reply whose
+    #    dispatch is older than the look-back falls back to sub-queries on its case's events.
+    events, key = _events(start, end, group, ids)
+    replies = events.filter(action="reply")
+    r_sql, r_params = replies.values_list("id", "case_id", key, "at", Epoch("at")).query.sql_with_params()
+    p_sql, p_params = (
+        CaseEvent.objects.filter(at__gte=start - LOOKBACK, at__lt=end, case_id__in=RawSQL("SELECT case_id FROM r", []))
+        .filter(Q(action__in=["dispatch", "send_back", "feedback_reopen"])
+                | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at"))
+        .order_by()
+        .values_list("id", "case_id", "action", Case(When(action="dispatch", then=Epoch("at")), default=Value(None), output_field=FloatField()),
+                     Case(When(action__in=["dispatch", "decide_extension"], then=_deadline("resolve_due_at")), default=Value(None), output_field=DateTimeField()))
+        .query.sql_with_params()
+    )
+    rows = _run(
+        f"""WITH r (id, case_id, k, at, epoch) AS MATERIALIZED ({r_sql}),
+        p (id, case_id, action, epoch, due) AS MATERIALIZED ({p_sql}),
+        f AS (
+            SELECT r.id AS rid,
+                MAX(CASE WHEN p.action IN ('dispatch', 'decide_extension') THEN p.id END) AS due_id,
+                MAX(CASE WHEN p.action = 'dispatch' THEN p.id END) AS dispatch_id,
+                MAX(p.epoch) AS dispatch_epoch,
+                MAX(CASE WHEN p.action IN ('send_back', 'feedback_reopen') THEN p.id END) AS rehandled_id
+            FROM r JOIN p ON p.case_id = r.case_id AND p.id < r.id
+            GROUP BY r.id
+        )
+        SELECT r.k, r.id,
+            CASE WHEN r.at <= pd.due THEN 1 ELSE 0 END,
+            CASE WHEN f.rehandled_id IS NULL OR f.rehandled_id < f.dispatch_id THEN f.dispatch_epoch END,
+            r.epoch, f.dispatch_id
+        FROM r LEFT JOIN f ON f.rid = r.id LEFT JOIN p AS pd ON pd.id = f.due_id""",
+        [*r_params, *p_params],
+    )
+    missing = [row[1] for row in rows if row[5] is None]
+    if missing:
+        older = {
+            pk: (on_time, dispatched)
+            for pk, on_time, dispatched in CaseEvent.objects.filter(id__in=missing)
+            .alias(due=_deadline_in_force())
+            .annotate(on_time=Case(When(at__lte=F("due"), then=Value(1)), default=Value(0), output_field=IntegerField()),
+                      dispatched=_dispatch_epoch_if_first_reply())
+            .values_list("id", "on_time", "dispatched")
+        }
+        rows = [row if row[5] is not None else (row[0], row[1], *older[row[1]], row[4], -1) for row in rows]
+    clock = None
+    for k, _id, on_time, dispatched, replied, _dispatch in rows:
+        t = tallies[k]
+        t.replies_on_time += on_time
+        if dispatched is not None:
+            clock = clock or get_work_clock()
+            t.first_replies += 1
+            t.handling_seconds += clock.between(dispatched, replied)
+    return tallies
+
+
+# ---------------------------------------------------------------- public selectors
+
+
+def _build(unit: Unit | None, tally: Tally) -> UnitRates:
+    return UnitRates.build(unit, tally, basic_weight=conf.basic_satisfaction_weight(), weights=conf.score_weights())
+
+
+def unit_rates(
+    *,
+    start: dt.date | dt.datetime,
+    end: dt.date | dt.datetime,
+    unit_kind: str | None = None,
+    units: Iterable[Unit] | None = None,
+    rollup: bool = True,
+) -> list[UnitRates]:
+    """The rates of handling units over [start, end) (dates are local midnights).
+
+    `units` (or every unit of `unit_kind`, or every handling unit) in org-tree order, one row
+    each, zeros included. A unit is credited with the events whose `unit` is it; with
+    `rollup`, a street office's row also includes its communities' events (the street answers
+    for its territory), except the delegations it made to them.
+    """
+    if units is None:
+        units = list(Unit.objects.filter(kind__in=[unit_kind] if unit_kind else HANDLING_KINDS).order_by("kind", "sort_order", "code"))
+        counted = None if unit_kind is None else units
+    else:
+        units = counted = list(units)
+    return _per_unit(start=start, end=end, units=units, counted=counted, rollup=rollup)
+
+
+def _per_unit(*, start, end, units: list[Unit], counted: list[Unit] | None, rollup: bool) -> list[UnitRates]:
+    """Rows for `units`; the queries are restricted to `counted` (and their communities) when
+    given, and read every unit's events when None (cheaper than a long IN list)."""
+    children: dict[int, list[int]] = {}
+    if rollup:
+        street_ids = [u.pk for u in units if u.kind == UnitKind.STREET]
+        for child_id, parent_id in Unit.objects.filter(kind=UnitKind.COMMUNITY, parent_id__in=street_ids).values_list("id", "parent_id"):
+            children.setdefault(parent_id, []).append(child_id)
+    wanted = None if counted is None else {u.pk for u in counted} | {c for ids in children.values() for c in ids}
+    tallies = _tallies(start=start, end=end, group="unit", ids=wanted)
+    result = []
+    for unit in units:
+        total = Tally()
+        total.add(tallies.get(unit.pk, Tally()))
+        for child_id in children.get(unit.pk, ()):
+            total.add(tallies.get(child_id, Tally()), as_roll_up=True)
+        result.append(_build(unit, total))
+    return result
+
+
+def location_rates(
+    *, start: dt.date | dt.datetime, end: dt.date | dt.datetime, level: str, units: Iterable[Unit] | None = None
+) -> list[UnitRates]:
+    """The rates by where the problem is (the case's street or community), whichever unit
+    handled it: `level` is "street" or "community". One row per street/community."""
+    if level not in ("street", "community"):
+        raise ValueError("level must be 'street' or 'community'")
+    kind = UnitKind.STREET if level == "street" else UnitKind.COMMUNITY
+    units = list(units) if units is not None else list(Unit.objects.filter(kind=kind).order_by("sort_order", "code"))
+    tallies = _tallies(start=start, end=end, group=level, ids=[u.pk for u in units])
+    return [_build(unit, tallies.get(unit.pk, Tally())) for unit in units]
+
+
+def district_rates(*, start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> UnitRates:
+    """The whole district's rates over [start, end): every event, whichever unit."""
+    tallies = _tallies(start=start, end=end, group="district")
+    district = Unit.objects.filter(kind=UnitKind.DISTRICT).first()
+    return _build(district, next(iter(tallies.values()), Tally()))
+
+
+# ---------------------------------------------------------------- ranking
+
+
+@dataclass
+class RankingRow:
+    rates: UnitRates
+    rank: int | None  # None: not ranked (see `note`)
+    note: str = ""
+
+    @property
+    def unit(self) -> Unit:
+        return self.rates.unit
+
+
+@dataclass
+class Ranking:
+    """The month's ranking of one class of units (部门 / 街道 / 社区) and its red list
+    (红榜, the best) and black list (黑榜, the worst, worst first)."""
+
+    month: dt.date
+    kind: str
+    rows: list[RankingRow]
+    red: list[RankingRow]
+    black: list[RankingRow]
+    min_volume: int
+    list_size: int
+    weights: dict[str, float]
+
+
+def monthly_ranking(*, month: dt.date, kind: str, min_volume: int | None = None, list_size: int | None = None) -> Ranking:
+    """Rank the active units of `kind` by composite score for `month` (streets with their
+    communities rolled up). Units that received fewer than `min_volume` cases, or have no
+    scored rate, are listed unranked after the ranked ones. Equal scores share a rank
+    (1, 2, 2, 4); ties are listed by volume, then org order."""
+    return monthly_rankings(month=month, kinds=(kind,), min_volume=min_volume, list_size=list_size)[kind]
+
+
+def monthly_rankings(
+    *, month: dt.date, kinds: Iterable[str] = RANKED_KINDS, min_volume: int | None = None, list_size: int | None = None
+) -> dict[str, Ranking]:
+    """`monthly_ranking` for several classes of units at once, from one pass over the month's
+    events (what the monthly briefing and the ranking page need)."""
+    kinds = tuple(kinds)
+    for kind in kinds:
+        if kind not in RANKED_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(RANKED_KINDS)}")
+    min_volume = conf.ranking_min_volume() if min_volume is None else min_volume
+    list_size = conf.ranking_list_size() if list_size is None else list_size
+    start, end = month_bounds(month)
+    units = list(Unit.objects.filter(kind__in=kinds, active=True).order_by("sort_order", "code"))
+    every_class = set(kinds) == set(RANKED_KINDS)
+    all_rates = _per_unit(start=start, end=end, units=units, counted=None if every_class else units, rollup=True)
+    return {
+        kind: _rank(start, kind, [r for r in all_rates if r.unit.kind == kind], min_volume, list_size)
+        for kind in kinds
+    }
+
+
+def _rank(month: dt.date, kind: str, all_rates: list[UnitRates], min_volume: int, list_size: int) -> Ranking:
+    ranked, unranked = [], []
+    for order, rates in enumerate(all_rates):
+        if rates.received < min_volume:
+            unranked.append(RankingRow(rates, None, f"收件量不足{min_volume}件"))
+        elif rates.score is None:
+            unranked.append(RankingRow(rates, None, "无可评分数据"))
+        else:
+            ranked.append((order, rates))
+    ranked.sort(key=lambda pair: (-round(pair[1].score, 9), -pair[1].received, pair[0]))
+    rows: list[RankingRow] = []
+    for position, (_, rates) in enumerate(ranked, start=1):
+        tied = rows and round(rows[-1].rates.score, 9) == round(rates.score, 9)
+        rows.append(RankingRow(rates, rows[-1].rank if tied else position))
+    red = rows[:list_size]
+    black = list(reversed(rows[max(list_size, len(rows) - list_size):]))
+    return Ranking(
+        month=month, kind=kind, rows=rows + unranked, red=red, black=black,
+        min_volume=min_volume, list_size=list_size, weights=conf.score_weights(),
+    )
