@@ -2,10 +2,11 @@
 
 import time
 
+import numpy as np
 import pytest
 
 from minsheng.dispatch.engine import DispatchClassifier
-from minsheng.dispatch.engine.classifier import clean_text, danger_hits
+from minsheng.dispatch.engine.classifier import MODEL_FORMAT, clean_text, danger_hits
 
 from .conftest import TINY_CORPUS
 
@@ -97,4 +98,31 @@ def test_fast_path_matches_sklearn(classifier):
                                classifier._word.transform(cleaned)]).toarray()
     assert abs(ours - reference).max() < 1e-5
     probs = classifier._subcategory_probabilities(classifier._features(cleaned))
-    assert abs(probs - classifier._model.predict_proba(reference)).max() < 1e-6
+    z = classifier._model.decision_function(reference) / classifier.temperature
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert abs(probs - expected).max() < 1e-6
+    assert np.allclose(probs.sum(axis=1), 1.0)
+
+
+def test_calibration_is_fitted_on_held_out_folds(taxonomy):
+    # three examples per class are enough for 3-fold calibration
+    clf = DispatchClassifier.train(TINY_CORPUS, taxonomy)
+    assert clf.temperature > 0 and clf.temperature != 1.0
+    assert 0.2 <= clf.urgency_threshold <= 0.8
+
+
+@pytest.mark.parametrize("kind", ["svm", "lr"])
+def test_both_linear_models(taxonomy, kind):
+    clf = DispatchClassifier.train(TINY_CORPUS, taxonomy, kind=kind)
+    assert clf.predict("电梯困人了").top_subcategory == "ZF.DT"
+
+
+def test_outdated_model_file_is_refused(classifier, tmp_path):
+    classifier.format = 1
+    try:
+        path = classifier.save(tmp_path / "old.pkl")
+    finally:
+        classifier.format = MODEL_FORMAT
+    with pytest.raises(ValueError):
+        DispatchClassifier.load(path)

@@ -95,3 +95,33 @@ def test_limit_and_order():
 def test_shingle_cleaning():
     assert clean_for_shingles("市民来电反映：电话13800138000，垃圾没人拉！") == "垃圾没人拉"
     assert buildings("3号楼和五栋之间") == frozenset({"3", "五"})
+
+
+#: Resubmissions written for this test: the same resident, another channel, a few words changed.
+RESUBMISSIONS = [
+    ("锦绣城小区6号楼电梯这周坏了三次，物业只贴了个维修中的条子，老人上下楼太难了，请督促尽快修好",
+     "网上留言：锦绣城小区6号楼电梯这周已经坏了三次了，物业就贴个维修中的条子，老人上下楼太难，请督促尽快修好！"),
+    ("西站路东小区门口的下水井盖丢了，晚上黑乎乎的，已经有人骑车差点掉进去，希望赶紧补上",
+     "再次反映：西站路东小区门口下水井盖丢了，晚上黑乎乎，已经有人骑电动车差点掉进去，希望赶紧补上"),
+    ("凯旋路菜市场每天早上五点就有货车卸货，喇叭声、吆喝声吵得整栋楼睡不着",
+     "市民来电反映：凯旋路菜市场每天早上五点就有货车在卸货，喇叭声吆喝声吵得整栋楼都睡不着"),
+]
+#: Different problems in the same community, the same kind of complaint.
+SAME_KIND_OTHER_PROBLEM = [
+    "锦绣城小区地下车库灯坏了一半，物业说没经费修",
+    "锦绣城小区物业费今年涨了三成，没开业主大会",
+]
+
+
+def test_resubmissions_are_found_from_text_alone():
+    for original, again in RESUBMISSIONS:
+        idx = DuplicateIndex()
+        idx.add("first", original)
+        assert [k for k, _ in idx.query(again)] == ["first"], again
+
+
+def test_other_problems_of_the_same_kind_are_not_text_duplicates():
+    idx = DuplicateIndex()
+    idx.add("a", RESUBMISSIONS[0][0], community="MFL08")
+    for text in SAME_KIND_OTHER_PROBLEM:
+        assert idx.query(text, community="MFL08") == []

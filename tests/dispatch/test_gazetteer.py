@@ -149,7 +149,7 @@ def test_name_shared_by_two_communities_is_ambiguous(gazetteer):
 
 
 def test_ambiguous_name_settled_by_road(gazetteer):
-    # 三官庙村 lists 长... no: 三官庙社区 lists 中原路, 三官庙村 lists 中原西路
+    # 三官庙社区 lists 中原路, 三官庙村 lists 中原西路: the road decides
     assert where(gazetteer, "中原西路边上三官庙那块路灯不亮") == ("ZYXL", "ZYXL17")
 
 
@@ -268,3 +268,8 @@ NO_PLACE = [
 @pytest.mark.parametrize("text", NO_PLACE)
 def test_appeals_without_a_place_stay_unplaced(gazetteer, text):
     assert gazetteer.locate(text).street is None
+
+
+def test_short_name_after_a_residence_cue(gazetteer):
+    assert where(gazetteer, "我家住在杜康，楼道灯坏了") == ("QLL", "QLL04")
+    assert where(gazetteer, "我们电缆老化了") == (None, None)

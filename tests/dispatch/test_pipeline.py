@@ -58,7 +58,7 @@ def test_batch_matches_single(engine):
 
 
 def test_heating_season_makes_no_heat_urgent(engine):
-    winter = engine.suggest("家里暖气不热，停暖两天了", at=datetime(2025, 1, 10))
+    winter = engine.suggest("家里停暖两天了，屋里冰冷", at=datetime(2025, 1, 10))
     assert winter.urgency == "urgent"
     assert in_heating_season(datetime(2024, 11, 20)) and not in_heating_season(datetime(2025, 6, 1))
 

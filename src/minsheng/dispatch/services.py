@@ -92,8 +92,11 @@ def engine_reset() -> None:
 
 
 def _index_fields(case_row: dict) -> dict:
+    """The duplicate context stored at intake: the same the engine passes for a new case."""
     meta = case_row["dispatch_meta"] or {}
-    return {"topic": meta.get("topic"), "place": meta.get("place")}
+    topic = meta.get("subcategory") or meta.get("topic")
+    topic = [tuple(pair) for pair in topic] if isinstance(topic, list) else topic
+    return {"topic": topic, "place": meta.get("place"), "urgency": meta.get("urgency_probability")}
 
 
 def _sync_index(holder: _EngineHolder) -> None:
@@ -271,6 +274,113 @@ def retrain_due(*, now: dt.datetime | None = None) -> bool:
 
 
 __all__ = [
-    "CURRENT_MODEL", "IntakeOutcome", "confirmed_items", "dispatch_engine", "dispatch_model_register", "engine_reset",
+    "CURRENT_MODEL", "BulkOutcome", "IntakeOutcome", "batch_marker", "bulk_outcomes", "confirmed_items", "intake_suggest_many", "dispatch_engine", "dispatch_model_register", "engine_reset",
     "intake_process", "retrain_due", "similar_open_cases",
 ]
+
+
+# ---------------------------------------------------------------- many at once (bulk import)
+
+@dataclass
+class BulkOutcome:
+    """`intake_process`'s decision for one item of a batch, ready for
+    `cases.services.cases_intake_many`: the suggestion to store, the classification to pre-fill
+    and, when the engine is sure, the unit to dispatch to."""
+
+    meta: dict
+    category: Category | None
+    urgency: str
+    street: Unit | None
+    community: Unit | None
+    unit: Unit | None
+    auto_dispatch: bool
+    reason: str
+    #: earlier items of the same batch that look like the same problem (their indexes)
+    batch_duplicates: list[int] = field(default_factory=list)
+
+
+class _UnitCache:
+    """Units and subcategories by code, read once per batch instead of once per case."""
+
+    def __init__(self) -> None:
+        self.units = {(u.kind, u.code): u for u in Unit.objects.filter(active=True)}
+        self.subcategories = {c.code: c for c in Category.objects.filter(parent__isnull=False, active=True)}
+
+    def unit(self, key: str | None) -> Unit | None:
+        if not key:
+            return None
+        kind, _, code = key.partition(":")
+        return self.units.get((kind, code))
+
+
+def intake_suggest_many(*, items: list[dict], auto_dispatch: bool = True) -> list[BulkOutcome]:
+    """What `intake_process` decides for one new case, for a batch of new appeals (bulk
+    import): one classifier pass, units looked up once, existing open cases found as
+    duplicates in one query — and repeats within the batch itself found too (an item is
+    compared with the earlier items). Items are dicts with `text`, `address`, `at`.
+    Nothing is stored: the caller creates the cases (cases_intake_many)."""
+    if not items:
+        return []
+    engine = dispatch_engine()
+    marker = batch_marker()
+    rows = [{"text": it["text"], "address": it.get("address", ""), "at": it.get("at"), "case_key": (marker, i), "add_to_index": True}
+            for i, it in enumerate(items)]
+    with _holder.lock:
+        try:
+            suggestions = engine.suggest_many(rows)
+        finally:
+            # The cases do not exist yet; the index learns them by id once they do (_sync_index).
+            for row in rows:
+                engine.dup_index.remove(row["case_key"])
+    return bulk_outcomes(suggestions=suggestions, marker=marker, auto_dispatch=auto_dispatch)
+
+
+def batch_marker() -> str:
+    """The first part of the temporary duplicate-index keys of one batch: (marker, index)."""
+    import secrets
+
+    return f"batch:{secrets.token_hex(8)}"
+
+
+def bulk_outcomes(*, suggestions: list, marker: str, auto_dispatch: bool = True) -> list[BulkOutcome]:
+    """`intake_process`'s decisions from the engine's suggestions for a batch whose items were
+    indexed under (marker, index) keys (see intake_suggest_many). A bulk import may compute
+    the suggestions in another process (engine.suggest_many) and decide here."""
+    existing_ids = {key for s in suggestions for key, _ in s.duplicates if not isinstance(key, tuple)}
+    existing = {
+        c.pk: c for c in Case.objects.filter(pk__in=existing_ids, state__in=OPEN_STATES).only("pk", "tracking_code", "text", "state", "reporter_count")
+    }
+    cache = _UnitCache()
+    threshold = settings.MINSHENG_AUTO_DISPATCH_THRESHOLD
+    outcomes = []
+    for suggestion in suggestions:
+        duplicates = [
+            {"case_id": c.pk, "tracking_code": c.tracking_code, "similarity": round(float(sim), 3), "summary": c.summary,
+             "state": c.state, "reporter_count": c.reporter_count}
+            for key, sim in suggestion.duplicates if not isinstance(key, tuple) and (c := existing.get(key)) is not None
+        ]
+        in_batch = [key[1] for key, _ in suggestion.duplicates if isinstance(key, tuple) and key[0] == marker]
+        meta = suggestion_meta(suggestion, duplicates)
+        sub = meta["subcategory"][0][0] if meta.get("subcategory") else None
+        loc = meta.get("location") or {}
+        street = cache.units.get(("street", loc.get("street"))) if loc.get("street") else None
+        community = cache.units.get(("community", loc.get("community"))) if loc.get("community") else None
+        if community is not None and (street is None or community.parent_id != street.pk):
+            community = None
+        unit = cache.unit(meta.get("unit"))
+        if not auto_dispatch:
+            reason = "manual"
+        elif unit is None:
+            reason = "location_needed" if suggestion.needs_location else "no_unit"
+        elif duplicates or in_batch:
+            reason = "possible_duplicate"
+        elif suggestion.unit_confidence < threshold:
+            reason = "low_confidence"
+        else:
+            reason = "auto"
+        outcomes.append(BulkOutcome(
+            meta=meta, category=cache.subcategories.get(sub) if sub else None, urgency=suggestion.urgency,
+            street=street, community=community, unit=unit, auto_dispatch=reason == "auto", reason=reason,
+            batch_duplicates=in_batch,
+        ))
+    return outcomes

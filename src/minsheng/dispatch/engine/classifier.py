@@ -1,11 +1,19 @@
 """What an appeal is about (诉求分类) and how urgent it is.
 
-A linear model over two views of the text: character n-grams (robust to the typos, dialect and
-missing word boundaries of resident writing) and rjieba words (whole terms such as 物业费,
-欠薪, 红绿灯). Subcategory probabilities come from a multinomial logistic regression; category
-probabilities are the sums of their subcategories' probabilities, so the two never disagree.
-Urgency has its own model on the same features plus a small lexicon of danger words
-(困人, 燃气泄漏, 着火 ...), which keeps rare but critical phrasings from being missed.
+A linear model over two views of the text: character 1-3-grams (robust to the typos, dialect and
+missing word boundaries of resident writing) and rjieba words and word pairs (whole terms such as
+物业费, 欠薪, 红绿灯). Subcategories come from a linear SVM; its scores become probabilities
+through a softmax whose temperature is fitted on held-out folds of the training data, so that
+"80%" means right about four times in five. Category probabilities are the sums of their
+subcategories' probabilities, so the two never disagree.
+
+Urgency has its own (logistic) model on the same features plus one feature per group of a small
+lexicon of danger words (困人, 燃气泄漏, 着火 ...), Platt-scaled on held-out folds, with the
+decision threshold that gave the best F1 there.
+
+Choices measured by 3-fold cross-validation on the training corpus (subcategory accuracy):
+char 1-3 + words 0.771 (SVM, C=0.5), vs char 2-4 0.708 and logistic regression 0.767; the
+temperature brings the expected calibration error from 0.23 to 0.08.
 """
 
 from __future__ import annotations
@@ -21,12 +29,19 @@ from typing import Iterable, Sequence
 import numpy as np
 import rjieba
 from scipy import sparse
+from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
 
 from .taxonomy import Taxonomy
 
 URGENT, NORMAL = "urgent", "normal"
+CALIBRATION_FOLDS = 3
+#: Bumped whenever the saved model's layout changes; older pickles are retrained, not used.
+MODEL_FORMAT = 3
+DEFAULT_C = {"svm": 0.5, "lr": 50.0}
 
 _PHONE = re.compile(r"1\d{10}|\d{3,4}-\d{7,8}")
 _DIGITS = re.compile(r"\d+")
@@ -44,14 +59,15 @@ DANGER_LEXICON: dict[str, tuple[str, ...]] = {
     "electric": ("触电", "漏电", "电线掉", "电线垂", "电线断", "打火花", "冒火花"),
     "collapse": ("坍塌", "塌陷", "倒塌", "塌了", "砸伤", "砸到", "掉下来", "脱落", "随时会掉"),
     "water_danger": ("爆管", "喷水", "淹了", "水漫", "倒灌", "溺水"),
-    "no_heat": ("停暖", "暖气不热", "暖气停", "没有暖气", "暖气冰凉", "暖气是凉的", "屋里冷"),
-    "no_water": ("停水", "没水", "断水"),
-    "no_power": ("停电", "断电", "没电"),
-    "crowd": ("聚集", "围堵", "情绪激动", "群体", "堵门", "拉横幅", "上访"),
-    "harm": ("跳楼", "轻生", "自杀", "打架", "持刀", "伤人", "中毒"),
-    "vulnerable": ("老人", "孩子", "小孩", "孕妇", "卧床", "独居", "残疾"),
-    "now": ("马上", "立即", "赶紧", "紧急", "快来", "尽快", "现在", "刚才", "正在"),
+    "no_heat": ("停暖", "暖气停", "没有暖气", "暖气冰凉", "暖气是凉的"),
+    "crowd": ("聚集", "围堵", "情绪激动", "堵门", "拉横幅"),
+    "harm": ("跳楼", "轻生", "自杀", "持刀", "伤人", "中毒"),
 }
+
+
+#: Words that carry weight in the model but tell a dispatcher nothing as a "key term".
+_FILLER_WORDS = frozenset("里面 外面 这个 那个 一个 有个 我们 他们 我家 你们 现在 已经 还是 就是 什么 快来 "
+                          "一直 好几 几天 天天 每天 这么 那么 非常 特别 真的 希望".split())
 
 
 def clean_text(text: str) -> str:
@@ -71,17 +87,16 @@ def _is_punct(token: str) -> bool:
     return all(not ch.isalnum() for ch in token)
 
 
-def danger_features(texts: Sequence[str]) -> sparse.csr_matrix:
+def danger_features(texts: Sequence[str], groups: Sequence[Sequence[str]] | None = None) -> np.ndarray:
     """One 0/1 column per danger-lexicon group."""
-    groups = list(DANGER_LEXICON.values())
+    groups = list(DANGER_LEXICON.values()) if groups is None else groups
     rows = [[1.0 if any(p in t for p in phrases) else 0.0 for phrases in groups] for t in texts]
-    return sparse.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(texts), len(groups)))
+    return np.asarray(rows, dtype=np.float64).reshape(len(texts), len(groups))
 
 
 def danger_hits(text: str) -> list[str]:
     """The danger phrases a text contains (for reasons shown to the dispatcher)."""
-    return [p for group, phrases in DANGER_LEXICON.items()
-            if group not in ("vulnerable", "now") for p in phrases if p in text]
+    return [p for phrases in DANGER_LEXICON.values() for p in phrases if p in text]
 
 
 @dataclass
@@ -106,16 +121,23 @@ class Prediction:
 class DispatchClassifier:
     """Subcategory, category and urgency of an appeal text."""
 
-    #: urgency decision threshold on the urgent-class probability
+    #: urgency decision threshold on the calibrated urgent-class probability (refit in training)
     urgency_threshold = 0.5
 
-    def __init__(self, char_ngrams: tuple[int, int] = (1, 3), words: bool = True, C: float = 20.0,
-                 urgency_C: float = 4.0, lexicon: bool = True, max_features: int | None = 300_000):
+    def __init__(self, kind: str = "svm", char_ngrams: tuple[int, int] = (1, 3), words: bool = True,
+                 C: float | None = None, urgency_C: float = 4.0, lexicon: bool = True,
+                 max_features: int | None = 300_000):
+        self.format = MODEL_FORMAT
+        self.kind = kind
+        self.C = C if C is not None else DEFAULT_C[kind]
+        self.temperature = 1.0
+        self.urgency_platt = (1.0, 0.0)
         self.char_ngrams = char_ngrams
         self.words = words
-        self.C = C
         self.urgency_C = urgency_C
         self.lexicon = lexicon
+        #: the lexicon the urgency model was trained with (the model keeps its own copy)
+        self.lexicon_groups: list[tuple[str, ...]] = list(DANGER_LEXICON.values()) if lexicon else []
         self.max_features = max_features
         self.version = ""
         self.trained_on = 0
@@ -142,7 +164,7 @@ class DispatchClassifier:
 
     def _fit(self, items: list[dict], taxonomy: Taxonomy) -> None:
         texts = [clean_text(it["text"]) for it in items]
-        labels = [it["subcategory"] for it in items]
+        labels = np.asarray([it["subcategory"] for it in items])
         self._char = TfidfVectorizer(analyzer="char", ngram_range=self.char_ngrams, sublinear_tf=True,
                                      min_df=2, max_features=self.max_features, dtype=np.float32)
         blocks = [self._char.fit_transform(texts)]
@@ -152,9 +174,9 @@ class DispatchClassifier:
                                          max_features=self.max_features, dtype=np.float32)
             blocks.append(self._word.fit_transform(texts))
         X = sparse.hstack(blocks, format="csr")
-        self._model = LogisticRegression(C=self.C, max_iter=2000)
-        self._model.fit(X, labels)
-        self.subcategories = list(self._model.classes_)
+        self._model = self._new_model().fit(X, labels)
+        self.subcategories = [str(c) for c in self._model.classes_]
+        self.temperature = self._fit_temperature(X, labels)
         self.categories = sorted({taxonomy.category_of(s) for s in self.subcategories})
         cat_index = {c: i for i, c in enumerate(self.categories)}
         self._sub_to_cat = np.zeros((len(self.subcategories), len(self.categories)), dtype=np.float64)
@@ -168,18 +190,72 @@ class DispatchClassifier:
         self.trained_on = len(items)
         self.version = _version(items)
 
+    def _new_model(self):
+        if self.kind == "svm":
+            return LinearSVC(C=self.C)
+        return LogisticRegression(C=self.C, max_iter=3000)
+
+    def _folds(self, y: np.ndarray) -> list | None:
+        """Cross-validation folds for calibration, or None when a class is too small for them."""
+        _, counts = np.unique(y, return_counts=True)
+        if len(counts) < 2 or counts.min() < CALIBRATION_FOLDS:
+            return None
+        return list(StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
+
+    def _fit_temperature(self, X, y: np.ndarray) -> float:
+        """Softmax temperature that makes out-of-fold probabilities honest (minimum log-loss).
+
+        Linear models' raw scores are not probabilities: SVM margins and strongly regularised
+        logistic regressions are both far too flat over 57 classes. One scalar fitted on
+        held-out folds fixes the scale without changing the ranking."""
+        folds = self._folds(y)
+        if folds is None:
+            return 1.0
+        scores = np.zeros((len(y), len(self.subcategories)))
+        for train, test in folds:
+            model = self._new_model().fit(X[train], y[train])
+            cols = np.searchsorted(self.subcategories, model.classes_)
+            scores[np.ix_(test, cols)] = model.decision_function(X[test])
+        truth = np.searchsorted(self.subcategories, y)
+
+        def log_loss(log_t: float) -> float:
+            z = scores / np.exp(log_t)
+            z -= z.max(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return -float(log_p[np.arange(len(y)), truth].mean())
+
+        return float(np.exp(minimize_scalar(log_loss, bounds=(-5.0, 3.0), method="bounded").x))
+
     def _fit_urgency(self, X, texts: list[str], items: list[dict]) -> None:
+        """Urgency model, then Platt scaling and the F1-best threshold from held-out folds."""
         y = np.array([1 if it.get("urgency") == URGENT else 0 for it in items])
         self._urgency = None
-        if 0 < y.sum() < len(y):
-            self._urgency = LogisticRegression(C=self.urgency_C, max_iter=2000, class_weight="balanced")
-            self._urgency.fit(self._urgency_features(X, texts), y)
         self._urgent_prior = float(y.mean()) if len(y) else 0.0
+        self.urgency_platt = (1.0, 0.0)
+        self.urgency_threshold = 0.5
+        if not 0 < y.sum() < len(y):
+            return
+        U = self._urgency_features(X, texts)
+        self._urgency = self._new_urgency_model().fit(U, y)
+        folds = self._folds(y)
+        if folds is None:
+            return
+        scores = np.zeros(len(y))
+        for train, test in folds:
+            scores[test] = self._new_urgency_model().fit(U[train], y[train]).decision_function(U[test])
+        platt = LogisticRegression(C=1e4).fit(scores.reshape(-1, 1), y)
+        self.urgency_platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+        probs = _sigmoid(self.urgency_platt[0] * scores + self.urgency_platt[1])
+        self.urgency_threshold = _best_f1_threshold(probs, y)
+
+    def _new_urgency_model(self):
+        return LogisticRegression(C=self.urgency_C, max_iter=3000, class_weight="balanced")
 
     def _urgency_features(self, X, texts: Sequence[str]):
         if not self.lexicon:
             return X
-        return sparse.hstack([X, danger_features(texts)], format="csr")
+        return sparse.hstack([X, sparse.csr_matrix(danger_features(texts, self.lexicon_groups))],
+                             format="csr")
 
     # ---------------------------------------------------------------- prediction
     def _features(self, texts: Sequence[str]) -> sparse.csr_matrix:
@@ -189,11 +265,21 @@ class DispatchClassifier:
         if self._fast is None:
             self._fast = [_FastTfidf(v) for v in (self._char, self._word) if v is not None]
         blocks = [block.transform(texts) for block in self._fast]
-        return sparse.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+        if len(blocks) == 1:
+            return blocks[0]
+        # side by side without sparse.hstack's format checks (they dominate for one appeal)
+        offsets = np.cumsum([0] + [b.shape[1] for b in blocks[:-1]])
+        indptr = sum(b.indptr for b in blocks)
+        rows = [np.concatenate([b.indices[b.indptr[i]:b.indptr[i + 1]] + off
+                                for b, off in zip(blocks, offsets)]) for i in range(len(texts))]
+        data = [np.concatenate([b.data[b.indptr[i]:b.indptr[i + 1]] for b in blocks])
+                for i in range(len(texts))]
+        return sparse.csr_matrix((np.concatenate(data), np.concatenate(rows), indptr),
+                                 shape=(len(texts), int(offsets[-1] + blocks[-1].shape[1])))
 
     def _subcategory_probabilities(self, X) -> np.ndarray:
-        """Softmax of the multinomial logistic regression (same as predict_proba)."""
-        scores = np.asarray(X @ self._model.coef_.T) + self._model.intercept_
+        """Calibrated probabilities: softmax of the linear scores over the fitted temperature."""
+        scores = (np.asarray(X @ self._model.coef_.T) + self._model.intercept_) / self.temperature
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
         return scores / scores.sum(axis=1, keepdims=True)
@@ -243,15 +329,21 @@ class DispatchClassifier:
     def _urgency_probability(self, X, cleaned: Sequence[str]) -> np.ndarray:
         if self._urgency is None:
             return np.full(len(cleaned), self._urgent_prior)
-        U = self._urgency_features(X, cleaned)
-        z = np.asarray(U @ self._urgency.coef_[0]).ravel() + self._urgency.intercept_[0]
-        return 1.0 / (1.0 + np.exp(-z))
+        # same as the model on [X | lexicon], without building the stacked matrix
+        coef = self._urgency.coef_[0]
+        z = np.asarray(X @ coef[: X.shape[1]]).ravel() + self._urgency.intercept_[0]
+        if self.lexicon:
+            z += danger_features(cleaned, self.lexicon_groups) @ coef[X.shape[1]:]
+        a, b = self.urgency_platt
+        return _sigmoid(a * z + b)
 
     def key_terms(self, text: str, subcategory: str, k: int = 5) -> list[str]:
         """The words/character n-grams of this text that pushed most towards the subcategory."""
         return self._key_terms_of_row(self._features([clean_text(text)]), subcategory, k)
 
     def _key_terms_of_row(self, x, subcategory: str, k: int = 5) -> list[str]:
+        """Whole words (rjieba tokens) with the largest positive contribution;
+        character n-grams decide too, but fragments like "号楼电" explain nothing to a person."""
         if subcategory not in self.subcategories:
             return []
         coef = self._model.coef_[self.subcategories.index(subcategory)]
@@ -260,11 +352,11 @@ class DispatchClassifier:
         for j in np.argsort(-contrib):
             if contrib[j] <= 0 or len(terms) >= k:
                 break
-            term = self._feature_names[x.indices[j]].split(":", 1)[1].replace(" ", "")
-            if len(term) < 2 or term.strip("0") == "" or any(term in t for t in terms):
+            kind, _, term = self._feature_names[x.indices[j]].partition(":")
+            if kind != "w" or " " in term or len(term) < 2 or "0" in term \
+                    or term in _FILLER_WORDS or term in terms:
                 continue
-            # a longer term replaces the shorter ones it contains
-            terms = [t for t in terms if t not in term] + [term]
+            terms.append(term)
         return terms
 
     # ---------------------------------------------------------------- persistence
@@ -283,7 +375,26 @@ class DispatchClassifier:
             obj = pickle.load(fh)
         if not isinstance(obj, cls):
             raise TypeError(f"{path} does not hold a {cls.__name__}")
+        if getattr(obj, "format", 0) != MODEL_FORMAT:
+            raise ValueError(f"{path} was saved in model format {getattr(obj, 'format', 0)}, "
+                             f"this code reads format {MODEL_FORMAT}: retrain")
         return obj
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _best_f1_threshold(probs: np.ndarray, y: np.ndarray) -> float:
+    """The probability cut-off with the best F1 for the positive class on held-out scores."""
+    best_t, best_f1 = 0.5, -1.0
+    for t in np.arange(0.2, 0.81, 0.02):
+        pred = probs >= t
+        tp = int((pred & (y == 1)).sum())
+        f1 = 2 * tp / (pred.sum() + (y == 1).sum()) if tp else 0.0
+        if f1 > best_f1 + 1e-9:
+            best_t, best_f1 = float(t), f1
+    return round(best_t, 2)
 
 
 class _FastTfidf:

@@ -7,33 +7,41 @@ whole index; paraphrases share few shingles (Jaccard 0.05–0.2 is usual) but sh
 the kind of problem and often the exact spot. So a query looks at
 
 1. the recent cases of the same community (or, when the community is unknown, the same street),
-   scored by the MinHash estimate of their shingle Jaccard, and
-2. the LSH candidates anywhere (near-verbatim repeats),
+   scored by the MinHash estimate of their shingle Jaccard, or
+2. when the appeal has no known place at all, the LSH candidates anywhere (near-verbatim
+   repeats, e.g. of a case whose place was only in the address field of the first report),
 
 and, when the caller says what kind of problem it is (``topic``, e.g. the subcategory) and which
 specific spot it names (``place``), adds bonuses for agreeing on them. Two appeals naming
 different buildings (3号楼 / 5号楼) are different problems, so the bonuses do not apply then.
 
-Storage is columnar (numpy arrays of signatures, times and codes), so a million open cases cost
-a few hundred MB and a query scans only its own community's recent cases.
+Storage is columnar (numpy arrays of signatures, times and codes) next to datasketch's LSH
+tables, which hold most of the memory: about 320 MB per 100,000 open cases, 2.5 GB for a million
+(bench/bench_dispatch.py). A query scans at most MAX_SCAN recent cases of its own community, so
+its time does not grow with the index.
 """
 
 from __future__ import annotations
 
+import gc
 import re
+import zlib
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Hashable, Iterable
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 NUM_PERM = 64
-#: The LSH finds near-verbatim repeats anywhere in the index (paraphrases are found through the
-#: community scan, not through LSH). 10 bands x 6 rows: a pair with Jaccard 0.5 becomes a
-#: candidate with p=0.15, 0.7 with p=0.71, 0.8 with p=0.98; fewer bands than datasketch's own
-#: choice for 0.5 (14 x 4) keep memory near 380 MB per 100k cases.
-LSH_BANDS, LSH_ROWS = 10, 6
+#: The LSH finds near-verbatim repeats anywhere in the index, e.g. a resubmission whose place
+#: was only in the address field of the first report (paraphrases are found through the
+#: community scan, not through LSH). 16 bands x 4 rows of the 64 permutations put the S-curve's
+#: midpoint at Jaccard 0.5: candidates with p=0.64 at 0.5, 0.89 at 0.6, 0.98 at 0.7, and 0.03 at
+#: 0.2, the most that unrelated appeals of one subcategory share (measured on corpus pairs).
+LSH_BANDS, LSH_ROWS = 16, 4
+#: Jaccard from which a text-only match is reported. Resubmissions with a tenth of the
+#: characters changed and a channel prefix added score 0.5-0.7.
 LSH_THRESHOLD = 0.5
 #: Bonus when both appeals are about the same kind of problem, scaled by how much their
 #: subcategory guesses agree (cosine of the top-3 probability vectors: 1 for the same single
@@ -41,10 +49,14 @@ LSH_THRESHOLD = 0.5
 TOPIC_BONUS = 0.35
 #: Bonus when both name the same specific spot (a listed place or a road intersection).
 PLACE_BONUS = 0.25
+#: How much disagreeing urgency takes off the bonuses: urgency is itself a guess (paraphrases of
+#: one problem often differ in tone), so at most half of the bonus is lost.
+URGENCY_WEIGHT = 0.5
 #: Combined score from which a case is reported as a likely duplicate.
 DUPLICATE_THRESHOLD = 0.50
-#: Cases of the same community/street looked at per query (most recent first).
-MAX_SCAN = 5000
+#: Cases of the same community/street looked at per query (most recent first): far more than a
+#: community's open cases in a month, and it bounds the query time however large the index.
+MAX_SCAN = 2000
 #: Subcategory guesses kept per case for the topic agreement.
 TOPICS_KEPT = 3
 
@@ -94,6 +106,15 @@ def buildings(text: str) -> frozenset[str]:
     return frozenset(m.group(1) for m in _BUILDING.finditer(text or ""))
 
 
+def building_mask(text: str) -> int:
+    """The buildings named in the text as a 64-bit set (0 = none named). Two numbers may share
+    a bit; that only makes two appeals look like the same building, never different ones."""
+    mask = 0
+    for number in buildings(text):
+        mask |= 1 << (zlib.crc32(number.encode()) % 64)
+    return mask
+
+
 class MinHasher:
     """Computes datasketch-compatible MinHash signatures without per-call set-up cost."""
 
@@ -109,6 +130,28 @@ class MinHasher:
 
     def lean(self, signature: np.ndarray) -> LeanMinHash:
         return LeanMinHash(seed=_SEED, hashvalues=signature, scheme=_SCHEME)
+
+
+class _SlotList:
+    """Append-only int array (amortised doubling) whose tail is taken without copying."""
+
+    __slots__ = ("_data", "_size")
+
+    def __init__(self):
+        self._data = np.zeros(16, dtype=np.int64)
+        self._size = 0
+
+    def append(self, slot: int) -> None:
+        if self._size == len(self._data):
+            self._data = np.concatenate([self._data, np.zeros(len(self._data), dtype=np.int64)])
+        self._data[self._size] = slot
+        self._size += 1
+
+    def tail(self, k: int) -> np.ndarray:
+        return self._data[max(0, self._size - k): self._size]
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
 class _Codes:
@@ -146,16 +189,17 @@ class DuplicateIndex:
         self._topic = np.zeros((0, TOPICS_KEPT), dtype=np.int32)
         self._topic_p = np.zeros((0, TOPICS_KEPT), dtype=np.float32)
         self._place = np.zeros(0, dtype=np.int32)
+        self._urgency = np.full(0, np.nan, dtype=np.float32)  # P(urgent), NaN = unknown
+        self._building = np.zeros(0, dtype=np.uint64)  # building_mask of the text
         self._alive = np.zeros(0, dtype=bool)
         self._grow(capacity)
         self._keys: list[Hashable] = []
         self._slot: dict[Hashable, int] = {}
-        self._buildings: dict[int, frozenset[str]] = {}
         self._codes = {name: _Codes() for name in ("community", "street", "topic", "place")}
         # slots per community and per street, in arrival order
-        self._by_community: dict[int, list[int]] = defaultdict(list)
-        self._by_street: dict[int, list[int]] = defaultdict(list)
-        self._by_street_unplaced: dict[int, list[int]] = defaultdict(list)  # community unknown
+        self._by_community: dict[int, _SlotList] = defaultdict(_SlotList)
+        self._by_street: dict[int, _SlotList] = defaultdict(_SlotList)
+        self._by_street_unplaced: dict[int, _SlotList] = defaultdict(_SlotList)  # community unknown
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -168,17 +212,23 @@ class DuplicateIndex:
         if minimum <= self._capacity:
             return
         new = max(minimum, self._capacity * 2, 1024)
-        for name in ("_sig", "_time", "_community", "_street", "_topic", "_topic_p", "_place", "_alive"):
+        for name in ("_sig", "_time", "_community", "_street", "_topic", "_topic_p", "_place", "_urgency",
+                     "_building", "_alive"):
             old = getattr(self, name)
             shape = (new,) + old.shape[1:]
-            grown = np.full(shape, np.nan) if name == "_time" else np.zeros(shape, dtype=old.dtype)
+            grown = np.full(shape, np.nan, dtype=old.dtype) if name in ("_time", "_urgency") \
+                else np.zeros(shape, dtype=old.dtype)
             grown[: self._size] = old[: self._size]
             setattr(self, name, grown)
         self._capacity = new
 
     def add(self, key: Hashable, text: str, community: str | None = None, street: str | None = None,
-            at: datetime | None = None, topic: str | None = None, place: str | None = None) -> None:
-        """Index an open case. Re-adding a key replaces its earlier entry."""
+            at: datetime | None = None, topic=None, place: str | None = None,
+            urgency: float | None = None) -> None:
+        """Index an open case. Re-adding a key replaces its earlier entry.
+
+        ``topic`` (subcategory code or [(code, probability)]), ``place`` (specific spot) and
+        ``urgency`` (probability that it is urgent) are what query() compares beyond the text."""
         if key in self._slot:
             self.remove(key)
         slot = self._size
@@ -191,10 +241,9 @@ class DuplicateIndex:
         ids, probs = self._topic_vector(topic, create=True)
         self._topic[slot], self._topic_p[slot] = ids, probs
         self._place[slot] = self._codes["place"].get(place, create=True)
+        self._urgency[slot] = np.nan if urgency is None else urgency
         self._alive[slot] = True
-        bld = buildings(text)
-        if bld:
-            self._buildings[slot] = bld
+        self._building[slot] = building_mask(text)
         self._keys.append(key)
         self._slot[key] = slot
         self._size += 1
@@ -212,13 +261,12 @@ class DuplicateIndex:
         if slot is None:
             return
         self._alive[slot] = False
-        self._buildings.pop(slot, None)
         self.lsh.remove(slot)
 
     # ---------------------------------------------------------------- querying
     def query(self, text: str, community: str | None = None, street: str | None = None,
               at: datetime | None = None, window_days: float = 30, limit: int = 5,
-              topic: str | None = None, place: str | None = None,
+              topic=None, place: str | None = None, urgency: float | None = None,
               min_score: float | None = None) -> list[tuple[Hashable, float]]:
         """Likely earlier reports of the same problem, best first, as (key, score).
 
@@ -236,7 +284,7 @@ class DuplicateIndex:
         slots = self._candidates(sig, community, street, at, window_days)
         if slots.size == 0:
             return []
-        jaccard = (self._sig[slots] == sig).mean(axis=1)
+        jaccard = np.count_nonzero(self._sig[slots] == sig, axis=1) / sig.size
         informed = topic is not None or place is not None
         score = jaccard.copy()
         if informed:
@@ -244,7 +292,9 @@ class DuplicateIndex:
             same_place = self._place[slots] == self._codes["place"].get(place) if place else False
             bonus = TOPIC_BONUS * np.asarray(agreement, dtype=float) \
                 + PLACE_BONUS * np.asarray(same_place, dtype=float)
-            bonus = bonus * self._building_agreement(slots, buildings(text))
+            bonus = bonus * self._building_agreement(slots, building_mask(text))
+            if urgency is not None:
+                bonus = bonus * self._urgency_agreement(slots, urgency)
             score = score + bonus
         threshold = min_score if min_score is not None else (
             self.duplicate_threshold if informed else self.lsh_threshold)
@@ -259,18 +309,19 @@ class DuplicateIndex:
         street_id = self._codes["street"].get(street)
         pools: list[np.ndarray] = []
         if community and comm_id > 0:
-            pools.append(self._recent(self._by_community.get(comm_id, [])))
+            pools.append(self._recent(self._by_community, comm_id))
             if street and street_id > 0:
                 # earlier cases placed only to our street may be about the same spot
-                pools.append(self._recent(self._by_street_unplaced.get(street_id, [])))
+                pools.append(self._recent(self._by_street_unplaced, street_id))
         elif street and street_id > 0:
-            pools.append(self._recent(self._by_street.get(street_id, [])))
-        lsh_hits = self.lsh.query(self.hasher.lean(sig))
-        if lsh_hits:
-            pools.append(np.fromiter(lsh_hits, dtype=np.int64, count=len(lsh_hits)))
+            pools.append(self._recent(self._by_street, street_id))
+        elif not community and not street:
+            # no place to narrow by: near-verbatim repeats anywhere, through the LSH
+            hits = self.lsh.query(self.hasher.lean(sig))
+            pools.append(np.fromiter(hits, dtype=np.int64, count=len(hits)))
         if not pools:
-            return np.zeros(0, dtype=np.int64)
-        slots = np.unique(np.concatenate(pools))
+            return _EMPTY
+        slots = np.concatenate(pools)  # the pools are disjoint
         mask = self._alive[slots]
         if community and comm_id != 0:
             same_comm = self._community[slots] == comm_id
@@ -307,27 +358,39 @@ class DuplicateIndex:
         norms = np.sqrt((their_p ** 2).sum(axis=1) * (probs ** 2).sum()) + 1e-12
         return dot / norms
 
-    def _recent(self, slots: list[int]) -> np.ndarray:
-        return np.asarray(slots[-MAX_SCAN:], dtype=np.int64)
+    def _urgency_agreement(self, slots: np.ndarray, urgency: float) -> np.ndarray:
+        """1 - URGENCY_WEIGHT * |P(urgent) difference|: an emergency (电梯困人) and a routine complaint about the
+        same thing at the same place (电梯年检过期) are different problems."""
+        theirs = self._urgency[slots].astype(float)
+        return np.where(np.isnan(theirs), 1.0, 1.0 - URGENCY_WEIGHT * np.abs(theirs - urgency))
 
-    def _building_agreement(self, slots: np.ndarray, ours: frozenset[str]) -> np.ndarray:
+    @staticmethod
+    def _recent(buckets: dict[int, _SlotList], code: int) -> np.ndarray:
+        bucket = buckets.get(code)
+        return bucket.tail(MAX_SCAN) if bucket is not None else _EMPTY
+
+    def _building_agreement(self, slots: np.ndarray, ours: int) -> np.ndarray:
         """0 where both name buildings and none coincide (3号楼 vs 5号楼), else 1."""
-        agree = np.ones(slots.size)
-        if not ours or not self._buildings:
-            return agree
-        for i, slot in enumerate(slots.tolist()):
-            theirs = self._buildings.get(slot)
-            if theirs and not (theirs & ours):
-                agree[i] = 0.0
-        return agree
+        if not ours:
+            return np.ones(slots.size)
+        theirs = self._building[slots]
+        differ = (theirs != 0) & ((theirs & np.uint64(ours)) == 0)
+        return np.where(differ, 0.0, 1.0)
 
     # ---------------------------------------------------------------- helpers
     def add_many(self, rows: Iterable[dict]) -> None:
-        """Bulk load: rows with key, text and optional community, street, at, topic, place."""
-        for row in rows:
-            self.add(row["key"], row["text"], row.get("community"), row.get("street"),
-                     row.get("at"), row.get("topic"), row.get("place"))
+        """Bulk load: rows with key, text and optional community, street, at, topic, place, urgency.
 
-    @staticmethod
-    def window_start(at: datetime, window_days: float) -> datetime:
-        return at - timedelta(days=window_days)
+        The LSH keeps a small set per bucket, millions of them for a large index; Python's cyclic
+        garbage collector would rescan them all again and again while they are created. It is
+        paused during the load, and what was loaded is moved out of its sight (gc.freeze)."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for row in rows:
+                self.add(row["key"], row["text"], row.get("community"), row.get("street"),
+                         row.get("at"), row.get("topic"), row.get("place"), row.get("urgency"))
+        finally:
+            if was_enabled:
+                gc.enable()
+            gc.freeze()

@@ -127,6 +127,8 @@ _LOCATION_FOLLOWER = re.compile(
     r"里面|北区|南区|东区|西区|北门|南门|东门|西门|[东西南北]侧|路口|幼儿园|小学|菜市场|市场|广场|游园|"
     r"花园|新苑|苑|园|安置|二期|三期|一期|老厂|厂区|大厦|商业街)"
 )
+#: What may precede a short or institution-like name for it to count as a location ("住在百花").
+_LOCATION_CUE_BEFORE = re.compile(r"(住在|家在|住|位于|地址是|地址|搬到)$")
 #: Connectors between two road names that make them an intersection ("A路和B路交叉口").
 _INTERSECTION_GAP = re.compile(r"^(和|与|跟|及|同|、|/|,|，|交|交叉口|交汇处)?$")
 _MIN_FUZZY_LEN = 5
@@ -249,10 +251,15 @@ class Gazetteer:
         # "向中原区人民政府反映" names the addressee, not the place of the problem
         if target.kind == "place" and "政府" in light:
             guarded = True
-        for existing in self._index[key]:
-            if existing.target == target:
+        entry = Entry(light, target, derived, guarded)
+        entries = self._index[key]
+        for i, existing in enumerate(entries):
+            if existing.target == target and existing.surface == light:
+                # a listed name outranks the same spelling derived from another name
+                if (existing.derived, existing.guarded) > (derived, guarded):
+                    entries[i] = entry
                 return
-        self._index[key].append(Entry(light, target, derived, guarded))
+        entries.append(entry)
 
     def _add_with_variants(self, surface: str, target: Target) -> None:
         self._add(surface, target, derived=False)
@@ -323,7 +330,8 @@ class Gazetteer:
             if not entries:
                 continue
             written = light[pos:end]
-            entries = [e for e in entries if not e.guarded or _LOCATION_FOLLOWER.match(light[end:end + 4])]
+            if any(e.guarded for e in entries) and not _location_context(light, pos, end):
+                entries = [e for e in entries if not e.guarded]
             if not entries:
                 continue
             exact = [e for e in entries if e.surface == written]
@@ -339,13 +347,19 @@ class Gazetteer:
         hits: list[tuple[int, int, str]] = []  # (start, end, key)
         for pos in range(n):
             for key in self._fuzzy_by_first.get(folded[pos], ()):
-                for length in (len(key), len(key) - 1, len(key) + 1):
-                    window = folded[pos:pos + length]
-                    if len(window) == length and _plausible_typo(key, window):
-                        hits.append((pos, pos + length, key))
+                size = len(key)
+                for length in (size, size - 1, size + 1):
+                    end = pos + length
+                    # cheap rejects first: an indel keeps the last character, a substitution
+                    # keeps the last or the second one
+                    if end > n or (folded[end - 1] != key[-1] and (length != size or folded[pos + 1] != key[1])):
+                        continue
+                    if _plausible_typo(key, folded[pos:end]):
+                        hits.append((pos, end, key))
             for key in self._fuzzy_by_last.get(folded[pos], ()):
                 start = pos + 1 - len(key)
-                if start >= 0 and folded[start] != key[0] and _plausible_typo(key, folded[start:pos + 1]):
+                if start >= 0 and folded[start] != key[0] and folded[start + 1] == key[1] \
+                        and _plausible_typo(key, folded[start:pos + 1]):
                     hits.append((start, pos + 1, key))
         found: list[Match] = []
         # longest names first, then leftmost; overlapping weaker hits are dropped
@@ -457,15 +471,15 @@ class Gazetteer:
             confidence = best[1] if len(best[0]) == 1 else 0.6
             return Location(street, None, confidence, best[2], best[3] + f"（{self.street_name(street)}）",
                             kind="street", label=self.street_name(street))
-        if decisive and not common:
-            # the single-street names agree among themselves and outrank the wide ones
-            single = {next(iter(o[0])) for o in decisive}
-            if len(single) == 1 and all(o[0] & single for o in options if o in decisive):
-                street = single.pop()
-                best = max(decisive, key=lambda o: o[1])
-                if all(street in o[0] for o in options if o[1] >= 0.8):
-                    return Location(street, None, best[1] * 0.9, best[2], best[3],
-                                    kind="street", label=self.street_name(street))
+        single = {next(iter(o[0])) for o in decisive}
+        if len(single) == 1 and not common:
+            # the names that point to one street agree, and no confident name points elsewhere:
+            # a road through several streets that misses it does not overrule them
+            street = single.pop()
+            best = max(decisive, key=lambda o: o[1])
+            if all(street in o[0] for o in options if o[1] >= 0.8):
+                return Location(street, None, best[1] * 0.9, best[2], best[3],
+                                kind="street", label=self.street_name(street))
         surfaces = "、".join(dict.fromkeys(o[2] for o in options))
         candidates = [{"street": s, "street_name": self.street_name(s)}
                       for s in sorted(set.union(*(o[0] for o in options)))]
@@ -576,6 +590,12 @@ class _Evidence:
 
 # --------------------------------------------------------------------------------------------
 # helpers
+
+def _location_context(light: str, start: int, end: int) -> bool:
+    """Whether the words around a short name make it a place: 百花小区, 住在百花, 杜康那边."""
+    return bool(_LOCATION_FOLLOWER.match(light[end:end + 4])
+                or _LOCATION_CUE_BEFORE.search(light[max(0, start - 3):start]))
+
 
 def _strip_street_suffix(name: str) -> str:
     for suffix in ("街道办事处", "街道办", "街道", "办事处", "镇"):

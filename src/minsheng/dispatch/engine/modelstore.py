@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .classifier import DispatchClassifier, corpus_hash
+from .classifier import MODEL_FORMAT, DispatchClassifier, corpus_hash
 from .duplicates import DuplicateIndex
 from .evaluation import load_corpus
 from .gazetteer import Gazetteer
@@ -38,7 +38,7 @@ def load_reference_data(data_dir: Path = DATA_DIR) -> tuple[Taxonomy, Gazetteer]
 
 
 def cached_model_path(model_dir: Path, items: Iterable[dict]) -> Path:
-    return Path(model_dir) / f"dispatch-{corpus_hash(items)[:12]}.pkl"
+    return Path(model_dir) / f"dispatch-f{MODEL_FORMAT}-{corpus_hash(items)[:12]}.pkl"
 
 
 def load_or_train(items: list[dict], taxonomy: Taxonomy, model_dir: Path | None,
@@ -60,15 +60,24 @@ def load_or_train(items: list[dict], taxonomy: Taxonomy, model_dir: Path | None,
     return clf
 
 
+def load_current(model_dir: Path | None) -> DispatchClassifier | None:
+    """The model saved by train-dispatch, if there is one this code can read."""
+    current = Path(model_dir) / CURRENT_MODEL if model_dir else None
+    if current is None or not current.exists():
+        return None
+    try:
+        return DispatchClassifier.load(current)
+    except Exception:  # saved by an older layout or library: fall back to the corpus model
+        return None
+
+
 def build_engine(model_dir: Path | None = None, data_dir: Path = DATA_DIR,
                  classifier: DispatchClassifier | None = None) -> DispatchEngine:
     """An engine from the shipped taxonomy/gazetteer and the current model (trained on the corpus
     if none is saved), with an empty duplicate index for the caller to fill with open cases."""
     taxonomy, gazetteer = load_reference_data(data_dir)
     if classifier is None:
-        current = Path(model_dir) / CURRENT_MODEL if model_dir else None
-        if current and current.exists():
-            classifier = DispatchClassifier.load(current)
-        else:
-            classifier = load_or_train(load_corpus(corpus_dir(data_dir)), taxonomy, model_dir)
+        classifier = load_current(model_dir)
+    if classifier is None:
+        classifier = load_or_train(load_corpus(corpus_dir(data_dir)), taxonomy, model_dir)
     return DispatchEngine(taxonomy, gazetteer, classifier, DuplicateIndex())

@@ -21,6 +21,8 @@ from .taxonomy import Taxonomy
 SPECIFIC_PLACE_KINDS = ("place", "intersection")
 #: Heating season in Zhengzhou (published practice: 15 Nov – 15 Mar); no heat then is urgent.
 HEATING_SEASON = ((11, 15), (3, 15))
+#: Heating outage, not "could be warmer" (暖气不热 is usually a routine complaint).
+HEATING_OUTAGE = ("停暖", "暖气停", "没有暖气", "没暖气", "暖气冰凉", "暖气是凉的", "暖气全凉")
 
 
 @dataclass
@@ -78,11 +80,11 @@ class DispatchEngine:
         """Batch form: rows with text and optional address, at, case_key, add_to_index."""
         predictions = self.classifier.predict_many([r["text"] for r in rows])
         return [self._suggest(r["text"], r.get("address", ""), r.get("at"), r.get("case_key"),
-                              r.get("add_to_index", True), p, explain=False)
+                              r.get("add_to_index", True), p)
                 for r, p in zip(rows, predictions)]
 
     def _suggest(self, text: str, address: str, at: datetime | None, case_key: Hashable | None,
-                 add_to_index: bool, prediction: Prediction, explain: bool = True) -> Suggestion:
+                 add_to_index: bool, prediction: Prediction) -> Suggestion:
         location = self.gazetteer.locate(text, address)
         urgency, urgency_p, urgency_reason = self._urgency(text, at, prediction)
         unit, unit_p = self._unit(prediction, location)
@@ -130,9 +132,11 @@ class DispatchEngine:
         return full if full else prediction.subcategory
 
     def _urgency(self, text: str, at: datetime | None, prediction: Prediction) -> tuple[str, float, str]:
+        """The model's urgency, raised for a heating outage in the heating season (the taxonomy's
+        urgent policy names 冬季停暖; the text alone cannot know the season)."""
         p = prediction.urgency_probability
         hits = danger_hits(text)
-        if in_heating_season(at) and any(w in text for w in ("停暖", "暖气不热", "暖气停", "没有暖气")):
+        if in_heating_season(at) and any(w in text for w in HEATING_OUTAGE):
             return URGENT, max(p, 0.9), "供暖季停暖"
         reason = f"危险词：{'、'.join(hits[:3])}" if hits and prediction.urgency == URGENT else ""
         return prediction.urgency, p, reason
@@ -141,7 +145,8 @@ class DispatchEngine:
         if not self.informed_duplicates:
             return {}
         place = location.label if location.kind in SPECIFIC_PLACE_KINDS else None
-        return {"topic": prediction.subcategory, "place": place}
+        return {"topic": prediction.subcategory, "place": place,
+                "urgency": prediction.urgency_probability}
 
     def _duplicates(self, text: str, location: Location, at: datetime | None,
                     prediction: Prediction) -> list[tuple[Hashable, float]]:
