@@ -104,3 +104,26 @@ def test_automatic_dispatches_are_not_training_items(settings):
     services.intake_process(case=case)
     assert Case.objects.get(pk=case.pk).state == "dispatched"
     assert all(item["text"] != case.text for item in services.confirmed_items())
+
+
+def test_scheduled_retraining_waits_for_enough_new_decisions(settings, users):
+    from minsheng.dispatch.models import DispatchModel
+
+    settings.MINSHENG_RETRAIN_MIN_NEW = 2
+    assert services.dispatch_retrain_if_due() == "not due"
+    for text in ("伊河路26号院3号楼楼道里燃气味很重", "碧沙岗公园北门人行道砖翘起来好几块"):
+        case = submit(text)
+        case_services.case_dispatch(case=case, acting_user=users["dispatcher"], unit=unit("dept:CGJ"),
+                                    category=Category.objects.get(code="CGM.SZSS"))
+    assert services.retrain_due()
+    DispatchModel.objects.create(version="recent", path="/nowhere", active=True)
+    assert services.dispatch_retrain_if_due() == "not due"  # a model from today: wait a week
+
+
+def test_generated_demo_history_is_not_training_data(users):
+    case = submit("碧沙岗公园北门人行道砖翘起来好几块")
+    case.source_type = "demo"
+    case.save(update_fields=["source_type"])
+    case_services.case_dispatch(case=case, acting_user=users["dispatcher"], unit=unit("dept:CGJ"),
+                                category=Category.objects.get(code="CGM.SZSS"))
+    assert all(item["text"] != case.text for item in services.confirmed_items())

@@ -230,7 +230,10 @@ def confirmed_items(*, since: dt.datetime | None = None) -> list[dict]:
     """Dispatcher decisions as training items: the text and the subcategory and urgency a
     person chose when dispatching (a confirmation or a correction of the suggestion). The
     latest staff dispatch of each case wins; automatic dispatches teach nothing new."""
-    events = CaseEvent.objects.filter(action="dispatch", actor_kind="staff", data__subcategory__isnull=False)
+    # Generated demo history is synthetic text: it would teach the model its own phrase pools.
+    events = CaseEvent.objects.filter(action="dispatch", actor_kind="staff", data__subcategory__isnull=False).exclude(
+        case__source_type="demo"
+    )
     if since:
         events = events.filter(at__gte=since)
     latest: dict[int, tuple[str, str]] = {}
@@ -271,6 +274,21 @@ def retrain_due(*, now: dt.datetime | None = None) -> bool:
     if now - last.created_at < dt.timedelta(days=settings.MINSHENG_RETRAIN_DAYS):
         return False
     return len(confirmed_items(since=last.created_at)) >= settings.MINSHENG_RETRAIN_MIN_NEW
+
+
+def dispatch_retrain_if_due() -> str:
+    """The scheduled retraining (a periodic job): train and switch to a new model when a
+    week has passed and enough new dispatcher decisions exist. Safe to run twice: the second
+    run finds the new model and does nothing."""
+    if not retrain_due():
+        return "not due"
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("train_dispatch", stdout=out, stderr=StringIO())
+    return out.getvalue().strip().splitlines()[-1] if out.getvalue().strip() else "trained"
 
 
 __all__ = [
