@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from minsheng.core.choices import Role
-from minsheng.core.crypto import blind_index, mask_phone, redact_text
+from minsheng.core.crypto import blind_index, mask_phone, normalise_phone, redact_text
 from minsheng.core.models import User
 from minsheng.core.services import audit_record
 
@@ -173,7 +173,7 @@ def resident_data_erase(*, acting_user: User, reason: str, phone: str = "", trac
         codes = [c.tracking_code for c in locked]
         audit_record(
             action="privacy.erase", actor=acting_user, ip=ip,
-            target=f"phone:{mask_phone(phone)}" if phone else f"case:{tracking_code.strip().upper()}",
+            target=f"phone:{mask_phone(normalise_phone(phone))}" if phone else f"case:{tracking_code.strip().upper()}",
             detail={"reason": reason[:200], "cases": codes, "co_reports": [co.case.tracking_code for co in match.co_reports]},
         )
     return ErasureResult(cases=codes, co_reports=len(match.co_reports))

@@ -412,6 +412,7 @@ def case_dispatch(
         resolve_due_at=deadlines.resolve_due_at,
         due_flag=DueFlag.NONE,
         acknowledged_at=None,
+        contacted_at=None,  # the new unit's first contact is what its response rate measures
     )
     if case.accepted_at is None:
         updates["accepted_at"] = now
@@ -894,6 +895,7 @@ def cases_intake_many(*, items: Sequence[BulkCase], acting_user: User | None = N
 
 
 def _intake_many(items: Sequence[BulkCase], acting_user: User | None) -> list[Case]:
+    from minsheng.core.bulk import insert_rows
     from minsheng.core.services import outbox_enqueue_many
 
     keys = [item.idempotency_key for item in items]
@@ -931,29 +933,30 @@ def _intake_many(items: Sequence[BulkCase], acting_user: User | None) -> list[Ca
         cases.append(case)
     Case.objects.bulk_create(cases, batch_size=500)
 
-    events: list[CaseEvent] = []
-    assignments: list[CaseAssignment] = []
+    events: list[dict] = []
+    assignments: list[dict] = []
     messages: list[tuple[str, dict]] = []
+    staff_id, staff_unit_id = (staff.pk, staff.unit_id) if staff else (None, None)
     for item, case in zip(fresh, cases):
-        events.append(CaseEvent(
-            case=case, action="submit", to_state=CaseState.SUBMITTED, actor=staff,
-            actor_kind="staff" if staff else "system", actor_unit=staff.unit if staff else None,
+        events.append(dict(
+            case_id=case.pk, action="submit", from_state="", to_state=CaseState.SUBMITTED, actor_id=staff_id,
+            actor_kind="staff" if staff else "resident", actor_unit_id=staff_unit_id, unit_id=None, reason="",
             data={"channel": case.channel}, is_public=True, at=case.submitted_at,
         ))
         messages.append(("case.submit", {"case_id": case.pk, "tracking_code": case.tracking_code, "to_state": CaseState.SUBMITTED}))
         meta = item.dispatch_meta
         if meta:
-            events.append(CaseEvent(
-                case=case, action="suggest", from_state=CaseState.SUBMITTED, to_state=CaseState.SUBMITTED,
-                actor_kind="system", data={k: meta.get(k) for k in ("model_version", "unit", "unit_confidence") if k in meta},
-                at=now,
+            events.append(dict(
+                case_id=case.pk, action="suggest", from_state=CaseState.SUBMITTED, to_state=CaseState.SUBMITTED, actor_id=None,
+                actor_kind="system", actor_unit_id=None, unit_id=None, reason="", is_public=False, at=now,
+                data={k: meta.get(k) for k in ("model_version", "unit", "unit_confidence") if k in meta},
             ))
         unit = item.auto_dispatch_unit
         if unit is not None:
-            assignments.append(CaseAssignment(case=case, unit=unit, role=AssignmentRole.MAIN, assigned_at=now))
-            events.append(CaseEvent(
-                case=case, action="dispatch", from_state=CaseState.SUBMITTED, to_state=CaseState.DISPATCHED,
-                actor_kind="system", unit=unit, reason="智能分拨自动派单", is_public=True, at=now,
+            assignments.append(dict(case_id=case.pk, unit_id=unit.pk, role=AssignmentRole.MAIN, active=True, assigned_at=now, assigned_by_id=None))
+            events.append(dict(
+                case_id=case.pk, action="dispatch", from_state=CaseState.SUBMITTED, to_state=CaseState.DISPATCHED, actor_id=None,
+                actor_kind="system", actor_unit_id=None, unit_id=unit.pk, reason="智能分拨自动派单", is_public=True, at=now,
                 data={
                     "unit": unit.key, "co_units": [], "subcategory": case.category.code if case.category else None,
                     "urgency": case.urgency, "acknowledge_due_at": case.acknowledge_due_at.isoformat(),
@@ -961,18 +964,14 @@ def _intake_many(items: Sequence[BulkCase], acting_user: User | None) -> list[Ca
                     **item.auto_dispatch_meta,
                 },
             ))
-    CaseEvent.objects.bulk_create(events, batch_size=500)
+    event_ids = insert_rows(CaseEvent, events, returning_ids=True)
     # As `_transition` does, the suggestion and the dispatch carry their event's id.
+    codes = {case.pk: case.tracking_code for case in cases}
     messages += [
-        (f"case.{e.action}", {"case_id": e.case.pk, "event_id": e.pk, "tracking_code": e.case.tracking_code, "to_state": e.to_state})
-        for e in events if e.action != "submit"
+        (f"case.{e['action']}", {"case_id": e["case_id"], "event_id": event_id, "tracking_code": codes[e["case_id"]], "to_state": e["to_state"]})
+        for e, event_id in zip(events, event_ids) if e["action"] != "submit"
     ]
-    CaseAssignment.objects.bulk_create(assignments, batch_size=500)
+    insert_rows(CaseAssignment, assignments)
     outbox_enqueue_many(messages=messages)
-    # One entry for the batch: the cases' own events record each one.
-    audit_record(
-        action="case.intake_many", actor=staff, actor_name="" if staff else "system",
-        target=f"cases:{cases[0].tracking_code}..{cases[-1].tracking_code}",
-        detail={"count": len(cases), "dispatched": len(assignments), "first_id": cases[0].pk, "last_id": cases[-1].pk},
-    )
     return cases
+

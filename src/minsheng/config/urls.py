@@ -4,13 +4,20 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from minsheng.api import urls as api_urls
+from minsheng.core.views import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("minsheng.intake.urls")),
     path("desk/", include("minsheng.desk.urls")),
+    path("", include("minsheng.channels.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api_urls.rest_urls),
+    path("open311/v2/", include(api_urls.open311_urls)),
 ]
 
 if settings.DEBUG or getattr(settings, "MINSHENG_SERVE_MEDIA", True):

@@ -88,7 +88,8 @@ class UserAdmin(DjangoUserAdmin):
     """Staff accounts with their role and unit; a change of role, unit or admin rights is
     recorded in the audit log."""
 
-    list_display = ("username", "display_name", "role", "unit", "is_active", "is_staff", "last_login")
+    list_display = ("username", "display_name", "role", "unit", "is_active", "is_staff", "two_factor", "last_login")
+    actions = ("reset_two_factor",)
     list_filter = ("role", "unit__kind", "is_active", "is_staff", "is_superuser")
     search_fields = ("username", "first_name", "last_name", "email", "phone", "unit__name")
     list_select_related = ("unit",)
@@ -111,6 +112,18 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("姓名"))
     def display_name(self, obj: User) -> str:
         return obj.get_full_name()
+
+    @admin.display(description=_("双因素"), boolean=True)
+    def two_factor(self, obj: User) -> bool:
+        return obj.totp_enabled_at is not None
+
+    @admin.action(description=_("重置所选人员的双因素登录（手机丢失时）"))
+    def reset_two_factor(self, request, queryset):
+        from .twofactor import reset
+
+        for user in queryset:
+            reset(acting_user=request.user, user=user, ip=request.META.get("REMOTE_ADDR"))
+        self.message_user(request, _("已重置 %(n)d 人的双因素登录。") % {"n": queryset.count()})
 
     def save_model(self, request, obj, form, change):
         before = {}

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role, UnitKind
+from .fields import EncryptedTextField
 
 
 class UnitQuerySet(models.QuerySet):
@@ -76,6 +77,10 @@ class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.HANDLER)
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("所在单位"))
     phone = models.CharField(_("手机"), max_length=20, blank=True)
+    # Optional two-factor login (core/twofactor.py): the TOTP secret, encrypted at rest.
+    totp_secret = EncryptedTextField(_("双因素密钥"), blank=True, editable=False)
+    totp_enabled_at = models.DateTimeField(_("双因素登录启用时间"), null=True, blank=True, editable=False)
+    totp_last_step = models.BigIntegerField(default=0, editable=False, help_text="Last accepted TOTP time step: a code is accepted once.")
 
     class Meta:
         verbose_name = _("工作人员")

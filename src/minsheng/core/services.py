@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +14,8 @@ from django.utils import timezone
 from .calendar import invalidate_calendar, official_exceptions, official_years
 from .choices import UnitKind
 from .models import AuditEntry, CalendarDay, CalendarYear, OutboxMessage, Unit, User
+
+logger = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- outbox
@@ -23,23 +27,89 @@ def outbox_enqueue(*, topic: str, payload: dict[str, Any], delay: dt.timedelta |
     effect are committed (or rolled back) together.
     """
     now = timezone.now()
-    return OutboxMessage.objects.create(topic=topic, payload=payload, created_at=now, available_at=now + (delay or dt.timedelta(0)))
+    message = OutboxMessage.objects.create(topic=topic, payload=payload, created_at=now, available_at=now + (delay or dt.timedelta(0)))
+    if not delay:
+        transaction.on_commit(outbox_nudge)
+    return message
+
+
+#: At most one nudge per web process in this many seconds; a running drain picks up what was
+#: committed meanwhile, and beat sweeps every MINSHENG_OUTBOX_SWEEP_SECONDS anyway.
+NUDGE_INTERVAL = 0.25
+_last_nudge = 0.0
+
+
+def outbox_nudge() -> None:
+    """Wake a Celery worker to drain the outbox (production). Only a hint: if Redis is down
+    the message waits in the table for the next nudge or sweep, and the resident's request
+    is not held up."""
+    global _last_nudge
+    from django.conf import settings
+
+    if not getattr(settings, "MINSHENG_OUTBOX_NUDGE", False):
+        return
+    now = time.monotonic()
+    if now - _last_nudge < NUDGE_INTERVAL:
+        return
+    _last_nudge = now
+    try:
+        from celery import current_app
+
+        current_app.send_task("minsheng.outbox.drain", retry=False, ignore_result=True)
+    except Exception:  # the broker being down must never fail the change that was just committed
+        logger.warning("could not nudge the outbox worker; beat's sweep will deliver", exc_info=True)
+
+
+def outbox_enqueue_many(*, messages: Iterable[tuple[str, dict[str, Any]]]) -> int:
+    """`outbox_enqueue` for many (topic, payload) pairs in one bulk insert (bulk intake).
+    Same rule: call it inside the transaction that makes the changes."""
+    from .bulk import insert_rows
+
+    now = timezone.now()
+    rows = [{"topic": topic, "payload": payload, "created_at": now, "available_at": now, "attempts": 0, "claimed_until": None,
+             "processed_at": None, "last_error": ""} for topic, payload in messages]
+    insert_rows(OutboxMessage, rows)
+    transaction.on_commit(outbox_nudge)
+    return len(rows)
 
 
 # ---------------------------------------------------------------- audit
 
+#: The PostgreSQL advisory lock that serialises appends to the audit chain (any fixed number
+#: no other code uses: "MSAUDIT" in ASCII).
+AUDIT_LOCK_KEY = 0x4D5341554449
+
+
+def _lock_audit_chain() -> None:
+    """Hold the chain's head until this transaction ends.
+
+    A row lock on the latest entry is not enough on PostgreSQL: a writer that waited for it
+    gets, once it is released, the same (now superseded) row back and would chain onto it, so
+    two entries would share a predecessor. An advisory lock taken *before* the latest entry is
+    read makes the read see the previous writer's committed entry. SQLite needs nothing: its
+    write transactions are serialised (BEGIN IMMEDIATE).
+    """
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
+
+
 @transaction.atomic
-def audit_record(*, action: str, actor: User | None = None, target: str = "", detail: dict | None = None, ip: str | None = None) -> AuditEntry:
+def audit_record(*, action: str, actor: User | None = None, target: str = "", detail: dict | None = None, ip: str | None = None,
+                 actor_name: str = "") -> AuditEntry:
     """Append an entry to the hash-chained audit log.
 
-    The predecessor is read under a row lock (PostgreSQL) so two concurrent writers cannot
-    both chain onto the same entry.
+    Appends are serialised (see `_lock_audit_chain`), so every entry chains onto exactly the
+    one before it. Call it last in a transaction: the chain is held until the commit.
+    `actor_name` names a non-staff actor ("resident", "system") when there is no user.
     """
-    previous = AuditEntry.objects.select_for_update().order_by("-id").only("hash").first()
+    _lock_audit_chain()
+    previous = AuditEntry.objects.order_by("-id").only("hash").first()
     entry = AuditEntry(
         at=timezone.now(),
         actor=actor if actor and actor.pk else None,
-        actor_name=actor.username if actor and actor.pk else "",
+        actor_name=actor.username if actor and actor.pk else actor_name[:150],
         action=action,
         target=target[:200],
         detail=detail or {},
@@ -156,3 +226,62 @@ def unit_by_key(key: str) -> Unit | None:
     if not code:
         return None
     return Unit.objects.filter(kind=kind, code=code, active=True).first()
+
+
+# ---------------------------------------------------------------- personal-data keys
+
+
+def _stale_rows(model, fields, key_id: str):
+    """Rows with a value not under key `key_id` (older key, or plain text from before)."""
+    from django.db.models import Q, TextField
+    from django.db.models.functions import Cast
+
+    from .crypto import PREFIX
+
+    annotations = {f"_raw_{f.name}": Cast(f.name, output_field=TextField()) for f in fields}
+    stale = Q()
+    for f in fields:
+        raw = f"_raw_{f.name}"
+        stale |= ~Q(**{f"{raw}__startswith": f"{PREFIX}{key_id}:"}) & ~Q(**{raw: ""}) & Q(**{f"{raw}__isnull": False})
+    return model._default_manager.annotate(**annotations).filter(stale)
+
+
+def personal_data_reencrypt(*, batch_size: int = 500, reindex: bool = False, progress=None) -> dict[str, int]:
+    """Re-encrypt every encrypted column under the current (first) data key, in batches of
+    locked rows, each batch its own transaction. Resumable: a run that is stopped leaves
+    only rows still under an old key, and the next run picks up exactly those. With
+    `reindex`, every row's blind index and last-4 columns are recomputed too (after changing
+    MINSHENG_INDEX_KEY). Returns rows rewritten per model."""
+    from django.apps import apps
+
+    from .crypto import keyring
+    from .fields import derived_fields, encrypted_fields
+
+    key_id = keyring().current_id
+    done: dict[str, int] = {}
+    for model in apps.get_models():
+        fields = encrypted_fields(model)
+        if not fields:
+            continue
+        derived = derived_fields(model)
+        label = model._meta.label
+        done[label] = 0
+        last_pk = 0
+        while True:
+            with transaction.atomic():
+                source = model._default_manager.all() if reindex else _stale_rows(model, fields, key_id)
+                ids = list(source.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size])
+                if not ids:
+                    break
+                rows = list(model._default_manager.select_for_update().filter(pk__in=ids).order_by("pk"))
+                for row in rows:
+                    for field in derived:
+                        setattr(row, field.attname, field.derive(getattr(row, field.source) or ""))
+                # bulk_update writes through the fields: everything is encrypted under the current key.
+                model._default_manager.bulk_update(rows, [f.name for f in (*fields, *derived)])
+                last_pk = ids[-1]
+                done[label] += len(rows)
+            if progress:
+                progress(label, done[label])
+    audit_record(action="privacy.rotate_keys", actor_name="system", target=f"key:{key_id}", detail={"rows": done, "reindex": reindex})
+    return done

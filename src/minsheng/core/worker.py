@@ -6,12 +6,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 
 _started = threading.Event()
+
+#: Jobs of the apps above core, which core must not import: each registers itself from its
+#: AppConfig.ready() and runs after the built-in jobs of every round.
+_registered: dict[str, Callable[[], object]] = {}
+
+
+def periodic_job(name: str) -> Callable[[Callable[[], object]], Callable[[], object]]:
+    """Register `fn` (no arguments, safe to run twice) as the periodic job `name`."""
+
+    def register(fn: Callable[[], object]) -> Callable[[], object]:
+        _registered[name] = fn
+        return fn
+
+    return register
 
 
 def run_periodic_jobs() -> dict:
@@ -20,11 +35,18 @@ def run_periodic_jobs() -> dict:
 
     from .outbox import outbox_process
 
-    return {
+    results: dict = {
         "outbox": outbox_process(),
         "flags": cases_flag_due(),
         "closed_without_feedback": cases_close_unanswered(),
     }
+    for name, job in _registered.items():
+        try:
+            results[name] = job()
+        except Exception:  # one app's failing job must not stop the others
+            logger.exception("periodic job %s failed", name)
+            results[name] = None
+    return results
 
 
 def start_embedded_worker(interval: float = 30.0) -> None:

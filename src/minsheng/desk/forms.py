@@ -319,6 +319,8 @@ class HotlineForm(forms.Form):
     text = _reason(_("诉求内容"), rows=5)
     address = forms.CharField(label=_("地址"), max_length=300, required=False)
     reporter_name = forms.CharField(label=_("姓名"), max_length=100, required=False)
+    reporter_id_number = forms.CharField(label=_("身份证号（需要时）"), max_length=18, required=False,
+                                         widget=forms.TextInput(attrs={"autocomplete": "off"}))
     category = SubcategoryField(label=_("分类（小类）"), required=False)
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
 
@@ -332,3 +334,49 @@ class HotlineForm(forms.Form):
             raise forms.ValidationError(_("表单已失效，请重新填写。"))
         return token
 
+
+
+# ---------------------------------------------------------------- audit log, privacy, account
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filter, shared by the page and its export."""
+
+    group = forms.ChoiceField(label=_("类别"), required=False, choices=())
+    actor = forms.CharField(label=_("操作人"), required=False, max_length=150)
+    target = forms.CharField(label=_("对象"), required=False, max_length=200)
+    date_from = forms.DateField(label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        from minsheng.core.selectors import AUDIT_GROUPS
+
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = [*ALL, *AUDIT_GROUPS.items()]
+
+    def filters(self) -> dict:
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v}
+
+
+class ErasureForm(forms.Form):
+    """A resident's request to erase their personal data, found by phone or tracking code."""
+
+    phone = forms.CharField(label=_("手机号"), required=False, max_length=20)
+    tracking_code = forms.CharField(label=_("或查询码"), required=False, max_length=20)
+    reason = forms.CharField(label=_("删除依据（申请编号、来电记录等）"), max_length=200)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("phone") or cleaned.get("tracking_code")):
+            raise forms.ValidationError(_("请填写手机号或查询码。"))
+        return cleaned
+
+
+class CodeForm(forms.Form):
+    """Six digits from the authenticator app."""
+
+    code = forms.CharField(label=_("动态验证码"), max_length=8, min_length=6,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}))

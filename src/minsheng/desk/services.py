@@ -15,13 +15,14 @@ from minsheng.cases import services as case_services
 from minsheng.cases.choices import CaseState, Channel
 from minsheng.cases.errors import ActionNotAllowed, CaseError, InvalidInput
 from minsheng.cases.models import Case, Category
+from minsheng.cases.privacy import case_personal_data_reveal
 from minsheng.core.calendar import CalendarOutOfRange
 from minsheng.core.choices import Role
 from minsheng.core.models import Notification, Unit, User
 from minsheng.core.services import audit_record
 
 from . import selectors
-from .export import cases_workbook
+from .export import audit_workbook, cases_workbook
 
 EXPORT_MAX_ROWS = 50_000
 
@@ -68,6 +69,7 @@ def hotline_case_create(
     reporter_name: str = "",
     category: Category | None = None,
     urgency: str = "normal",
+    reporter_id_number: str = "",
 ) -> Case:
     """Register a call and accept it at once: the operator has heard the caller, so the
     case is a real appeal. The form token is the idempotency key, so a double submit (or a
@@ -78,6 +80,7 @@ def hotline_case_create(
         case = case_services.case_submit(
             text=text, channel=Channel.HOTLINE, address=address, reporter_name=reporter_name, reporter_phone=reporter_phone,
             category=category, urgency=urgency, acting_user=acting_user, idempotency_key=f"hotline:{token}",
+            reporter_id_number=reporter_id_number,
         )
         created = case.state == CaseState.SUBMITTED and case.created_by_id == acting_user.pk
         if created:
@@ -101,19 +104,39 @@ def queue_export(*, acting_user: User, queue: str, filters: dict, sort: str, ip:
     return content, count
 
 
+def audit_export(*, acting_user: User, filters: dict, ip: str | None) -> tuple[bytes, int]:
+    """The audit log as filtered on screen, as an Excel file; the export is itself audited."""
+    from minsheng.core.selectors import audit_entries
+
+    if not may_see_audit(acting_user):
+        raise ActionNotAllowed(_("只有系统管理员可以查看审计日志。"))
+    content, count = audit_workbook(audit_entries(**filters).iterator(chunk_size=2000), max_rows=EXPORT_MAX_ROWS)
+    audit_record(action="export", actor=acting_user, target="audit", ip=ip,
+                 detail={"filters": {k: str(v) for k, v in filters.items() if v}, "rows": count, "format": "xlsx"})
+    return content, count
+
+
+def may_see_audit(user) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.role == Role.ADMIN))
+
+
+def audit_verify(*, acting_user: User, ip: str | None) -> list[int]:
+    """Check the whole hash chain; the check is recorded too (after it, so it is not judged)."""
+    from minsheng.core.services import audit_verify_chain
+
+    if not may_see_audit(acting_user):
+        raise ActionNotAllowed(_("只有系统管理员可以查看审计日志。"))
+    broken = audit_verify_chain()
+    audit_record(action="audit.verify", actor=acting_user, target="audit", ip=ip, detail={"broken": broken[:100]})
+    return broken
+
+
 # ---------------------------------------------------------------- personal data
 
 def case_phone_reveal(*, acting_user: User, case: Case, ip: str | None) -> str:
     """The reporter's full phone number for someone who must call back; every reveal is
     audited. Leaders read dashboards and never need it."""
-    if acting_user.role == Role.LEADER and not acting_user.is_superuser:
-        raise ActionNotAllowed(_("您的角色无需查看完整号码。"))
-    if not Case.objects.visible_to(acting_user).filter(pk=case.pk).exists():
-        raise ActionNotAllowed(_("无权访问该案件。"))
-    if not case.reporter_phone:
-        raise InvalidInput(_("该案件没有联系电话。"))
-    audit_record(action="unmask", actor=acting_user, target=f"case:{case.tracking_code}", ip=ip, detail={"field": "reporter_phone"})
-    return case.reporter_phone
+    return case_personal_data_reveal(acting_user=acting_user, case=case, field="reporter_phone", ip=ip)
 
 
 # ---------------------------------------------------------------- inbox

@@ -20,12 +20,13 @@ def desk_nav_data(context) -> dict:
     number of unread notifications. A fixed number of queries, whatever the page."""
     user = context["request"].user
     if not user.is_authenticated:
-        return {"queues": [], "unread": 0, "may_take_calls": False, "may_see_quality": False}
+        return {"queues": [], "unread": 0, "may_take_calls": False, "may_see_quality": False, "may_see_audit": False}
     return {
         "queues": selectors.nav_queues(user),
         "unread": selectors.notifications_for(user).filter(read_at__isnull=True).count(),
         "may_take_calls": user.is_superuser or user.role in STAFF_INTAKE,
         "may_see_quality": user.is_superuser or user.role in ("admin", "dispatcher", "leader"),
+        "may_see_audit": user.is_superuser or user.role == "admin",
     }
 
 

@@ -15,9 +15,9 @@ from minsheng.cases import selectors as case_selectors
 from minsheng.cases import services as case_services
 from minsheng.cases.errors import ActionNotAllowed, InvalidInput, StaleCase
 from minsheng.cases.models import Case
+from minsheng.cases.privacy import case_personal_data_reveal, may_reveal
 from minsheng.cases.workflow import STAFF_ACTIONS, TRANSITIONS
 from minsheng.core.calendar import CalendarOutOfRange
-from minsheng.core.choices import Role
 
 from .. import selectors, services
 from ..actions import ACTIONS, PRIMARY
@@ -38,8 +38,20 @@ def _ordered(actions: list[str]) -> list[str]:
     return sorted(actions, key=lambda a: order.get(a, 99))
 
 
+#: URL slug → Case field of the personal data a case page can show unmasked (see cases.privacy).
+PERSONAL_FIELDS = {"name": "reporter_name", "phone": "reporter_phone", "id-number": "reporter_id_number", "address": "address"}
+
+
+def _personal_item(case: Case, slug: str, *, user, revealed: str = "") -> dict:
+    field = PERSONAL_FIELDS[slug]
+    masked = {"reporter_name": case.name_masked, "reporter_phone": case.phone_masked,
+              "reporter_id_number": case.id_number_masked, "address": case.address_masked}[field]
+    return {"slug": slug, "masked": masked, "value": revealed, "has": bool(getattr(case, field)),
+            "can_reveal": bool(getattr(case, field)) and may_reveal(user)}
+
+
 def _render_case(request, case: Case, *, bound=None, status: int = 200, alert: str = "", lost: dict | None = None,
-                 revealed_phone: str = ""):
+                 revealed_phone: str = "", revealed: dict | None = None):
     user = request.user
     allowed = _ordered(case_services.allowed_actions(case=case, actor=user))
     action_forms = []
@@ -66,7 +78,9 @@ def _render_case(request, case: Case, *, bound=None, status: int = 200, alert: s
         "merged_into": case.merged_into,
         "panel": selectors.dispatch_panel(case),
         "routing_default": selectors.routing_default(case),
-        "can_reveal": bool(case.reporter_phone) and (user.is_superuser or user.role != Role.LEADER),
+        "can_reveal": bool(case.reporter_phone) and may_reveal(user),
+        "personal": {slug.replace("-", "_"): _personal_item(case, slug, user=user, revealed=(revealed or {}).get(slug, ""))
+                     for slug in PERSONAL_FIELDS if slug != "phone"},
         "revealed_phone": revealed_phone,
         "alert": alert,
         "lost": lost,
@@ -146,3 +160,26 @@ def reveal_phone(request, pk: int):
     if request.htmx:
         return render(request, "desk/_phone.html", {"case": case, "revealed_phone": phone, "can_reveal": True})
     return _render_case(request, case, revealed_phone=phone)
+
+
+@login_required
+@require_POST
+def reveal(request, pk: int, field: str):
+    """Show one personal field unmasked (an explicit, audited act; see cases.privacy)."""
+    if field not in PERSONAL_FIELDS:
+        raise Http404("unknown field")
+    case = _case_or_404(request.user, pk)
+    try:
+        value = case_personal_data_reveal(acting_user=request.user, case=case, field=PERSONAL_FIELDS[field], ip=client_ip(request))
+    except ActionNotAllowed as exc:
+        return render(request, "desk/forbidden.html", {"message": exc.message, "case": case}, status=403)
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+        return redirect("desk:case", pk=pk)
+    if field == "phone":
+        if request.htmx:
+            return render(request, "desk/_phone.html", {"case": case, "revealed_phone": value, "can_reveal": True})
+        return _render_case(request, case, revealed_phone=value)
+    if request.htmx:
+        return render(request, "desk/_reveal.html", {"case": case, "item": _personal_item(case, field, user=request.user, revealed=value)})
+    return _render_case(request, case, revealed={field: value})

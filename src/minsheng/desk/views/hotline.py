@@ -47,6 +47,7 @@ def hotline_new(request):
                 case = services.hotline_case_create(
                     acting_user=request.user, token=data["token"], text=data["text"], reporter_phone=data["reporter_phone"],
                     address=data["address"], reporter_name=data["reporter_name"], category=data["category"], urgency=data["urgency"],
+                    reporter_id_number=data.get("reporter_id_number", ""),
                 )
             except InvalidInput as exc:
                 form.add_error(None, exc.message)

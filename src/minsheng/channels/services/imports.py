@@ -1,0 +1,347 @@
+"""Bulk import of appeals from a spreadsheet (批量导入).
+
+The rule is all or nothing: every row is checked first (importing.check_file) and nothing is
+imported while any row has an error — unless the user chooses to import the valid rows only.
+Rows are then imported in chunks: the dispatch engine suggests category, place and unit for a
+whole chunk at once and the case engine registers the chunk in a few bulk statements
+(dispatch.services.intake_suggest_many + cases.services.cases_intake_many: what
+intake_process does for one case, batched). Each row's idempotency key (a hash of text,
+phone and time) makes a second import of the same file create nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from minsheng.cases.errors import InvalidInput
+from minsheng.cases.models import Case
+from minsheng.cases.services import BulkCase, cases_intake_many
+from minsheng.core.models import User
+
+from .. import rules
+from ..choices import ImportRowStatus, ImportStatus
+from ..importing import CheckedRow, UnreadableFile, check_file
+from ..models import SOURCE_IMPORT, ImportBatch, ImportRow
+from .common import require
+
+logger = logging.getLogger(__name__)
+
+#: Rows per engine pass and bulk insert on the command line.
+CHUNK_ROWS = 2000
+#: Rows per step on the page (one request each, so each step stays well under a second or two).
+STEP_ROWS = 500
+#: The page takes files up to this size and row count; larger ones go through `minsheng import`.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+WEB_MAX_ROWS = 50_000
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ImportReport:
+    """What an import did, as `minsheng import --json` prints it."""
+
+    rows: int = 0
+    created: int = 0
+    skipped_duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    batch_id: int | None = None
+    auto_dispatched: int = 0
+
+    @property
+    def imported(self) -> bool:
+        return self.batch_id is not None
+
+    def as_json(self) -> dict:
+        errors = [{"row": None, "column": "", "message": m} for m in self.file_errors] + self.errors
+        return {"rows": self.rows, "created": self.created, "skipped_duplicates": self.skipped_duplicates, "errors": errors}
+
+
+# ---------------------------------------------------------------- the import proper
+
+
+def import_rows(
+    *,
+    rows: Sequence[CheckedRow],
+    batch: ImportBatch,
+    acting_user: User | None,
+    auto_dispatch: bool = True,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
+    pipeline: bool = False,
+) -> tuple[dict[str, Case], int]:
+    """Import checked, valid rows in chunks. Returns the created cases by row key and how many
+    rows were skipped as already imported (or repeated within the file).
+
+    With `pipeline`, the dispatch engine works on the next chunks in a forked process while
+    this one writes the current chunk (the command line: two cores instead of one)."""
+    todo, duplicates = _new_rows(rows)
+    if progress is not None and duplicates:
+        progress(duplicates)
+    chunks = [todo[start:start + chunk_rows] for start in range(0, len(todo), chunk_rows)]
+    if pipeline and len(chunks) > 1 and _can_fork():
+        outcome_chunks = _outcomes_forked(chunks, auto_dispatch)
+        number_of = lambda index: todo[index].number  # noqa: E731 — indexes count over the whole import
+    else:
+        outcome_chunks = (_suggestions(chunk, auto_dispatch) for chunk in chunks)
+        number_of = None
+    created: dict[str, Case] = {}
+    with closing(outcome_chunks):
+        for chunk, outcomes in zip(chunks, outcome_chunks):
+            cases = cases_intake_many(items=_bulk_cases(chunk, batch, outcomes, number_of), acting_user=acting_user)
+            duplicates += len(chunk) - len(cases)  # taken by a concurrent import meanwhile
+            created.update((case.idempotency_key, case) for case in cases)
+            if progress is not None:
+                progress(len(chunk))
+    return created, duplicates
+
+
+def _new_rows(rows: Sequence[CheckedRow]) -> tuple[list[CheckedRow], int]:
+    """The rows not imported before (nor earlier in this file), and how many were."""
+    taken: set[str] = set()
+    keys = [r.key for r in rows]
+    for start in range(0, len(keys), 2000):
+        taken.update(Case.objects.filter(idempotency_key__in=keys[start:start + 2000]).values_list("idempotency_key", flat=True))
+    todo = []
+    for row in rows:
+        if row.key not in taken:
+            taken.add(row.key)
+            todo.append(row)
+    return todo, len(rows) - len(todo)
+
+
+def _times(rows: Sequence[CheckedRow]) -> list[dt.datetime | None]:
+    return [dt.datetime.fromisoformat(r.values["reported_at"]) if r.values["reported_at"] else None for r in rows]
+
+
+def _engine_items(rows: Sequence[CheckedRow]) -> list[dict]:
+    now = timezone.now()
+    return [{"text": r.values["text"], "address": r.values["address"], "at": at or now} for r, at in zip(rows, _times(rows))]
+
+
+def _bulk_cases(rows: Sequence[CheckedRow], batch: ImportBatch, outcomes, number_of=None) -> list[BulkCase]:
+    """The rows as new cases, with the dispatch engine's suggestions when there are some."""
+    number_of = number_of or (lambda index: rows[index].number)
+    items = []
+    for index, (row, at) in enumerate(zip(rows, _times(rows))):
+        v = row.values
+        item = BulkCase(
+            text=v["text"], channel=v["channel"], idempotency_key=row.key, address=v["address"], reporter_name=v["name"],
+            reporter_phone=v["phone"], submitted_at=at, source_type=SOURCE_IMPORT, source_id=str(batch.pk),
+        )
+        outcome = outcomes[index] if outcomes else None
+        if outcome is not None:
+            meta = dict(outcome.meta, import_row=row.number)
+            if outcome.batch_duplicates:
+                meta["import_repeats"] = [number_of(i) for i in outcome.batch_duplicates]
+            item.dispatch_meta, item.category, item.urgency = meta, outcome.category, outcome.urgency
+            item.street, item.community = outcome.street, outcome.community
+            if outcome.auto_dispatch:
+                item.auto_dispatch_unit = outcome.unit
+                item.auto_dispatch_meta = {"auto": True, "model_version": meta.get("model_version"), "confidence": meta.get("unit_confidence")}
+        items.append(item)
+    return items
+
+
+def _suggestions(rows: Sequence[CheckedRow], auto_dispatch: bool):
+    from minsheng.dispatch.services import intake_suggest_many
+
+    try:
+        return intake_suggest_many(items=_engine_items(rows), auto_dispatch=auto_dispatch)
+    except Exception:  # the appeals are imported anyway and wait for a dispatcher
+        logger.exception("dispatch suggestions failed for an import chunk")
+        return None
+
+
+# The engine and batch marker a forked helper process works with (set just before forking).
+_FORKED: dict = {}
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+
+
+def _suggest_in_child(job: tuple[int, list[dict]]):
+    """In the helper process: suggestions for one chunk. The items stay in this process's
+    copy of the duplicate index, so later chunks are compared with them (repeats within the
+    file); it touches no database."""
+    offset, items = job
+    engine, marker = _FORKED["engine"], _FORKED["marker"]
+    rows = [dict(item, case_key=(marker, offset + i), add_to_index=True) for i, item in enumerate(items)]
+    return engine.suggest_many(rows)
+
+
+def _outcomes_forked(chunks: list[list[CheckedRow]], auto_dispatch: bool):
+    """Outcomes per chunk, the suggestions computed ahead in one forked process."""
+    import multiprocessing
+
+    from minsheng.dispatch.services import batch_marker, bulk_outcomes, dispatch_engine
+
+    try:
+        _FORKED.update(engine=dispatch_engine(), marker=batch_marker())
+    except Exception:
+        logger.exception("the dispatch engine is unavailable for this import")
+        yield from (None for _ in chunks)
+        return
+    marker = _FORKED["marker"]
+    jobs, offset = [], 0
+    for chunk in chunks:
+        jobs.append((offset, _engine_items(chunk)))
+        offset += len(chunk)
+    failed = False
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        results = pool.imap(_suggest_in_child, jobs)
+        for _chunk in chunks:
+            outcomes = None
+            if not failed:
+                try:
+                    outcomes = bulk_outcomes(suggestions=next(results), marker=marker, auto_dispatch=auto_dispatch)
+                except Exception:
+                    logger.exception("dispatch suggestions failed for an import chunk")
+                    failed = True
+            yield outcomes
+    _FORKED.clear()
+
+
+# ---------------------------------------------------------------- command line
+
+
+def import_file(
+    *,
+    content: bytes,
+    filename: str,
+    acting_user: User | None = None,
+    valid_only: bool = False,
+    auto_dispatch: bool = True,
+    progress_factory: Callable[[int, str], Progress] | None = None,
+    pipeline: bool = False,
+) -> ImportReport:
+    """Check a whole file, then import it (or its valid rows) — `minsheng import FILE`.
+    Raises UnreadableFile when the file cannot be read at all."""
+    check_progress = progress_factory(0, "check") if progress_factory else None
+    checked = check_file(content, filename, progress=check_progress)
+    report = ImportReport(
+        rows=len(checked.rows), errors=[e.as_dict() for e in checked.errors], file_errors=list(checked.file_errors),
+        ignored_columns=list(checked.ignored_columns),
+    )
+    if checked.file_errors or (checked.error_rows and not valid_only):
+        return report
+    valid = [row for row in checked.rows if row.ok]
+    batch = ImportBatch.objects.create(
+        file_name=filename[-200:], status=ImportStatus.IMPORTING, total_rows=len(checked.rows), error_rows=checked.error_rows,
+        valid_only=valid_only, created_by=acting_user if acting_user is not None and acting_user.pk else None,
+    )
+    progress = progress_factory(len(valid), "import") if progress_factory else None
+    created, duplicates = import_rows(rows=valid, batch=batch, acting_user=acting_user, auto_dispatch=auto_dispatch, progress=progress,
+                                      pipeline=pipeline)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.DONE, processed_rows=len(valid), created_count=len(created), duplicate_count=duplicates,
+        finished_at=timezone.now(),
+    )
+    report.batch_id, report.created, report.skipped_duplicates = batch.pk, len(created), duplicates
+    report.auto_dispatched = sum(1 for c in created.values() if c.main_unit_id)
+    return report
+
+
+# ---------------------------------------------------------------- the page: check, confirm, import step by step
+
+
+@transaction.atomic
+def import_batch_create(*, acting_user: User, filename: str, content: bytes) -> ImportBatch:
+    """Check an uploaded file and keep its rows (cleaned values and errors) for the next
+    steps. Nothing is imported yet."""
+    require(rules.can_import(acting_user), "您无权批量导入诉求。")
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise InvalidInput(f"文件太大（最多{MAX_UPLOAD_BYTES // (1024 * 1024)}MB）。更大的文件请用命令行 minsheng import 导入。")
+    try:
+        checked = check_file(content, filename, max_rows=WEB_MAX_ROWS)
+    except UnreadableFile as exc:
+        raise InvalidInput(str(exc)) from exc
+    batch = ImportBatch.objects.create(
+        file_name=(filename or "")[-200:], total_rows=len(checked.rows), error_rows=checked.error_rows,
+        file_errors=list(checked.file_errors) + [f"已忽略无法识别的列：{name}" for name in checked.ignored_columns],
+        created_by=acting_user,
+    )
+    ImportRow.objects.bulk_create(
+        [
+            ImportRow(batch=batch, row_number=row.number, payload=json.dumps(row.values, ensure_ascii=False), errors=[e.as_dict() for e in row.errors], key=row.key,
+                      status=ImportRowStatus.PENDING if row.ok else ImportRowStatus.INVALID)
+            for row in checked.rows
+        ],
+        batch_size=1000,
+    )
+    if checked.file_errors:
+        batch.status = ImportStatus.CANCELLED
+        batch.save(update_fields=["status"])
+    return batch
+
+
+def _check_batch(user: User, batch: ImportBatch) -> None:
+    require(rules.can_import(user), "您无权批量导入诉求。")
+
+
+@transaction.atomic
+def import_batch_start(*, batch: ImportBatch, acting_user: User, valid_only: bool) -> ImportBatch:
+    """Confirm the import: the whole file when it is clean; with errors, only when the user
+    chose to import the valid rows."""
+    _check_batch(acting_user, batch)
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportStatus.VALIDATED:
+        raise InvalidInput("该批次已开始导入或已取消。")
+    if batch.error_rows and not valid_only:
+        raise InvalidInput("文件中有错误行：请修改后重新上传，或选择“仅导入有效行”。")
+    if batch.valid_rows == 0:
+        raise InvalidInput("没有可以导入的有效行。")
+    batch.status, batch.valid_only = ImportStatus.IMPORTING, bool(valid_only and batch.error_rows)
+    batch.save(update_fields=["status", "valid_only"])
+    return batch
+
+
+@transaction.atomic
+def import_batch_step(*, batch: ImportBatch, acting_user: User, limit: int = STEP_ROWS, auto_dispatch: bool = True) -> ImportBatch:
+    """Import the next rows of a confirmed batch; the page calls it until the batch is done.
+    Safe to call twice at once: the batch row is locked and row keys are idempotent."""
+    _check_batch(acting_user, batch)
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportStatus.IMPORTING:
+        return batch
+    pending = list(batch.rows.filter(status=ImportRowStatus.PENDING).order_by("row_number")[:limit])
+    if pending:
+        checked = [CheckedRow(number=r.row_number, values=r.values, key=r.key) for r in pending]
+        created, duplicates = import_rows(rows=checked, batch=batch, acting_user=acting_user, auto_dispatch=auto_dispatch,
+                                          chunk_rows=limit)
+        for row in pending:
+            case = created.get(row.key)
+            row.status, row.case = (ImportRowStatus.CREATED, case) if case is not None else (ImportRowStatus.DUPLICATE, None)
+        ImportRow.objects.bulk_update(pending, ["status", "case"], batch_size=500)
+        batch.processed_rows += len(pending)
+        batch.created_count += len(created)
+        batch.duplicate_count += duplicates
+    if not pending or not batch.rows.filter(status=ImportRowStatus.PENDING).exists():
+        batch.status, batch.finished_at = ImportStatus.DONE, timezone.now()
+    batch.save(update_fields=["status", "finished_at", "processed_rows", "created_count", "duplicate_count"])
+    return batch
+
+
+@transaction.atomic
+def import_batch_cancel(*, batch: ImportBatch, acting_user: User) -> ImportBatch:
+    """Drop a checked batch that was not imported (what was imported stays)."""
+    _check_batch(acting_user, batch)
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status in (ImportStatus.VALIDATED, ImportStatus.IMPORTING):
+        batch.status, batch.finished_at = ImportStatus.CANCELLED, timezone.now()
+        batch.save(update_fields=["status", "finished_at"])
+    return batch
