@@ -9,7 +9,7 @@ os.environ.setdefault("MINSHENG_TESTING", "true")
 
 import pytest
 
-from tests.factories import CaseMaker, make_user
+from tests.factories import CaseMaker, make_role_users
 
 
 @pytest.fixture(scope="session")
@@ -62,18 +62,7 @@ def users(db):
     """One user per role: admin, operator, dispatcher, leader, and handlers of a street office
     (JSL), one of its communities (JSL03), another street (LSZ), a community of that street
     (LSZ01) and a department (CGJ, SJJ)."""
-    return {
-        "admin": make_user("admin", "admin"),
-        "operator": make_user("operator", "operator"),
-        "dispatcher": make_user("dispatcher", "dispatcher"),
-        "leader": make_user("leader", "leader"),
-        "street": make_user("street-JSL", "handler", "street:JSL"),
-        "community": make_user("community-JSL03", "handler", "community:JSL03"),
-        "other_street": make_user("street-LSZ", "handler", "street:LSZ"),
-        "other_community": make_user("community-LSZ01", "handler", "community:LSZ01"),
-        "dept": make_user("dept-CGJ", "handler", "dept:CGJ"),
-        "other_dept": make_user("dept-SJJ", "handler", "dept:SJJ"),
-    }
+    return make_role_users()
 
 
 @pytest.fixture

@@ -25,6 +25,27 @@ def make_user(username: str, role: str, unit_key: str | None = None) -> User:
     return user
 
 
+# One user per role for permission tests: the district roles, and handlers of a street office
+# (JSL), one of its communities (JSL03), another street (LSZ) and its community (LSZ01), and two
+# departments (CGJ, SJJ).
+ROLE_USERS = {
+    "admin": ("admin", "admin", None),
+    "operator": ("operator", "operator", None),
+    "dispatcher": ("dispatcher", "dispatcher", None),
+    "leader": ("leader", "leader", None),
+    "street": ("street-JSL", "handler", "street:JSL"),
+    "community": ("community-JSL03", "handler", "community:JSL03"),
+    "other_street": ("street-LSZ", "handler", "street:LSZ"),
+    "other_community": ("community-LSZ01", "handler", "community:LSZ01"),
+    "dept": ("dept-CGJ", "handler", "dept:CGJ"),
+    "other_dept": ("dept-SJJ", "handler", "dept:SJJ"),
+}
+
+
+def make_role_users() -> dict[str, User]:
+    return {key: make_user(username, role, unit_key) for key, (username, role, unit_key) in ROLE_USERS.items()}
+
+
 # The path each state is reached by, from a new submission.
 PATHS = {
     CaseState.SUBMITTED: [],

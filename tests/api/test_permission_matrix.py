@@ -19,7 +19,7 @@ from minsheng.cases.choices import CaseState
 from minsheng.cases.models import Case
 from minsheng.cases.services import refusal
 from minsheng.cases.workflow import STAFF_ACTIONS, TRANSITIONS
-from tests.factories import CaseMaker, make_user
+from tests.factories import CaseMaker, make_role_users
 
 from .conftest import ApiClient, action_url
 
@@ -33,18 +33,7 @@ def world(django_db_setup, django_db_blocker):
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            users = {
-                "admin": make_user("admin", "admin"),
-                "operator": make_user("operator", "operator"),
-                "dispatcher": make_user("dispatcher", "dispatcher"),
-                "leader": make_user("leader", "leader"),
-                "street": make_user("street-JSL", "handler", "street:JSL"),
-                "community": make_user("community-JSL03", "handler", "community:JSL03"),
-                "other_street": make_user("street-LSZ", "handler", "street:LSZ"),
-                "other_community": make_user("community-LSZ01", "handler", "community:LSZ01"),
-                "dept": make_user("dept-CGJ", "handler", "dept:CGJ"),
-                "other_dept": make_user("dept-SJJ", "handler", "dept:SJJ"),
-            }
+            users = make_role_users()
             keys = {role: token_create(user=user, name="matrix")[1] for role, user in users.items()}
             maker = CaseMaker(users)
             cases = {state: maker.make(state).pk for state in STATES}
