@@ -117,10 +117,11 @@ def test_the_app_recovers_when_postgresql_drops_every_connection(committed_distr
             w.join(60)
         assert killed >= 1
         after_kill = statuses[before:]
-        first_ok = next(i for i, s in enumerate(after_kill) if s == 302)
-        assert all(s == 302 for s in after_kill[first_ok:]), after_kill  # recovered for good
+        # Only requests in flight at the kill may fail (they can finish after later ones, so
+        # failures need not come first); then it stays recovered.
         failed = [s for s in statuses if s != 302]
-        assert len(failed) <= len(workers), statuses  # at most the requests in flight at the kill
+        assert len(failed) <= len(workers), statuses
+        assert len(after_kill) >= 10 and all(s == 302 for s in after_kill[-5:]), after_kill
         assert resident.get("/healthz")[0] == 200
     finally:
         server.terminate()
