@@ -895,7 +895,7 @@ def cases_intake_many(*, items: Sequence[BulkCase], acting_user: User | None = N
 
 
 def _intake_many(items: Sequence[BulkCase], acting_user: User | None) -> list[Case]:
-    from minsheng.core.bulk import insert_rows
+    from minsheng.core.bulk import insert_objects, insert_rows
     from minsheng.core.services import outbox_enqueue_many
 
     keys = [item.idempotency_key for item in items]
@@ -931,7 +931,7 @@ def _intake_many(items: Sequence[BulkCase], acting_user: User | None) -> list[Ca
             case.accepted_at = case.dispatched_at = now
             case.acknowledge_due_at, case.contact_due_at, case.resolve_due_at = due.acknowledge_due_at, due.contact_due_at, due.resolve_due_at
         cases.append(case)
-    Case.objects.bulk_create(cases, batch_size=500)
+    insert_objects(cases)
 
     events: list[dict] = []
     assignments: list[dict] = []

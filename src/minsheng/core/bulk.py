@@ -45,6 +45,30 @@ def insert_rows(model, rows: list[dict], *, returning_ids: bool = False) -> list
     return ids
 
 
+def insert_objects(objects: list) -> None:
+    """`insert_rows` for unsaved model instances of one model, which get their primary keys:
+    each field's `pre_save` runs first, as in save() and bulk_create (so derived fields such
+    as blind indexes are filled). On other databases, bulk_create."""
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor not in ("sqlite", "postgresql") or (connection.vendor == "sqlite" and not connection.in_atomic_block):
+        model.objects.bulk_create(objects, batch_size=500)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    rows = []
+    for obj in objects:
+        row = {}
+        for f in fields:
+            row[f.attname] = f.pre_save(obj, True)
+        rows.append(row)
+    ids = insert_rows(model, rows, returning_ids=True)
+    for obj, pk in zip(objects, ids):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
 #: Field classes whose values the database driver takes as they are (ints, strings, booleans).
 _AS_IS = (models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField, models.PositiveIntegerField,
           models.PositiveSmallIntegerField, models.SmallIntegerField, models.BooleanField, models.CharField, models.TextField)

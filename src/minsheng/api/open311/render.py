@@ -104,7 +104,7 @@ def request_row(case: Case, request) -> dict:
         "requested_datetime": w3c(case.submitted_at),
         "updated_datetime": w3c(getattr(case, "updated_at", None) or case.submitted_at),
         "expected_datetime": w3c(case.resolve_due_at),
-        "address": case.address or None,
+        "address": case.address_masked or None,  # public output: never the exact address (PIPL)
         "address_id": (record.address_id if record and record.address_id else (case.community.code if case.community_id else None)),
         "zipcode": None,
         "lat": record.lat if record else None,

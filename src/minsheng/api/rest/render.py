@@ -35,7 +35,7 @@ def case_item(case: Case) -> dict:
         "state_label": str(case.get_state_display()),
         "version": case.version,
         "summary": case.summary,
-        "address": case.address,
+        "address": case.address_masked,  # masked like the workbench; exact only via an audited reveal
         "category": category(case.category),
         "urgency": case.urgency,
         "street": unit(case.street),
