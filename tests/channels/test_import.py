@@ -182,6 +182,14 @@ def test_an_imported_row_becomes_a_case_with_its_channel_source_and_suggestions(
     assert case.dispatch_meta["import_row"] == 4 and case.created_by == users["operator"]
     assert case.events.filter(action="submit").get().data == {"channel": "hotline"}
     assert case.events.filter(action="suggest").exists()
+    # Personal data is encrypted at rest and still found by its blind index, as for any case.
+    assert Case.objects.filter(reporter_phone="13812345678").count() == 3
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reporter_phone, reporter_name FROM cases_case WHERE id = %s", [case.pk])
+        stored = cursor.fetchone()
+    assert all(value.startswith("ms1:") and "138" not in value for value in stored)
 
 
 def test_confident_rows_are_dispatched_as_intake_would(users, engine, settings):
