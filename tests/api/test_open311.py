@@ -135,6 +135,14 @@ def test_a_posted_request_becomes_a_case_and_answers_with_its_id_and_token(api_k
     assert case.dispatch_meta.get("model_version")  # intelligent dispatch ran
 
 
+def test_a_request_with_a_nul_character_is_refused_with_a_400(api_key):
+    response = post_request(api_key, description="计划路菜市场门口垃圾三天没人清运\x00")
+
+    assert response.status_code == 400
+    assert "description" in response.json()[0]["description"]
+    assert not Case.objects.exists()
+
+
 def test_a_request_is_located_by_coordinates_or_an_address_id(api_key):
     by_coordinates = post_request(api_key, address_string="", lat="34.7472", long="113.6249")
     by_address_id = post_request(api_key, address_string="", address_id="JSL03")

@@ -56,6 +56,34 @@ def test_it_refuses_a_short_text_and_a_bad_phone_with_the_invalid_code():
     assert not Case.objects.exists()
 
 
+@pytest.mark.parametrize("body", [
+    appeal(text=TEXT + "\u0000"),
+    appeal(name="李\u0000四"),
+    appeal(extra={"nested": ["ok", "\u0000"]}),
+], ids=["nul-in-text", "nul-in-name", "nul-in-an-ignored-field"])
+def test_it_refuses_text_with_a_nul_character_as_invalid_input(body):
+    response = ApiClient().post_json(URL, body)
+
+    assert (response.status_code, response.json()["code"]) == (422, "invalid")
+    assert "NUL" in response.json()["message"]
+    assert not Case.objects.exists()
+
+
+def test_it_refuses_a_lone_surrogate_that_no_database_can_store():
+    raw = '{"text": "%s\\udb3b", "address": "计划路菜市场"}' % TEXT
+    response = Client().post(URL, raw, content_type="application/json")
+
+    assert (response.status_code, response.json()["code"]) == (422, "invalid")
+    assert not Case.objects.exists()
+
+
+def test_a_form_body_with_a_nul_character_is_refused_too():
+    response = Client().post(URL, {"text": TEXT + "\x00", "address": "计划路菜市场"})
+
+    assert (response.status_code, response.json()["code"]) == (422, "invalid")
+    assert not Case.objects.exists()
+
+
 def test_it_refuses_a_body_that_is_neither_json_nor_a_form():
     response = Client().post(URL, "text", content_type="text/plain")
 

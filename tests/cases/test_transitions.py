@@ -28,6 +28,16 @@ def test_submit_refuses_text_too_short(db):
         services.case_submit(text="垃圾", channel="web")
 
 
+@pytest.mark.parametrize("field", ["text", "address", "reporter_name"])
+@pytest.mark.parametrize("bad", ["\x00", "\ud800"], ids=["nul", "lone-surrogate"])
+def test_submit_refuses_characters_the_database_cannot_store(db, field, bad):
+    values = {"text": "小区门口路灯坏了好几天", "address": "建设路", "reporter_name": "王五"}
+    values[field] += bad
+    with pytest.raises(InvalidInput):
+        services.case_submit(channel="web", **values)
+    assert not Case.objects.exists()
+
+
 def test_submit_refuses_unknown_channel(db):
     with pytest.raises(InvalidInput):
         services.case_submit(text="小区门口路灯坏了好几天", channel="carrier-pigeon")

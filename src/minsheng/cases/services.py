@@ -25,6 +25,7 @@ from minsheng.core.calendar import CalendarOutOfRange
 from minsheng.core.choices import Role, UnitKind
 from minsheng.core.models import Unit, User
 from minsheng.core.services import audit_record, outbox_enqueue
+from minsheng.core.text import unstorable_text
 
 from .choices import AssignmentRole, CaseState, Channel, DueFlag, ExtensionStatus, Feedback, Urgency
 from .deadlines import compute_deadlines, extend_by_working_days
@@ -234,6 +235,8 @@ def case_submit(
     """Register a new case in `submitted`. With an idempotency key, a retried submission
     returns the case the first one created instead of creating another."""
     text = (text or "").strip()
+    if any(unstorable_text(value or "") for value in (text, address, reporter_name, reporter_phone, reporter_id_number, source_id)):
+        raise InvalidInput("内容含有无法保存的字符（如 NUL），请删除后重试。")
     if len(text) < 5:
         raise InvalidInput("诉求内容太短，请至少写5个字，说明问题和地点。")
     if len(text) > 5000:

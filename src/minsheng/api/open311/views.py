@@ -17,6 +17,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from minsheng.core.text import first_unstorable
+
 from ..conf import open311_contact, open311_key_service
 from ..selectors import (
     jurisdiction_id,
@@ -110,6 +112,8 @@ def requests_(request, fmt: str):
 
 def _create(request, fmt: str):
     post = request.POST
+    if (bad := first_unstorable({key: post.getlist(key) for key in post})) is not None:
+        return errors(fmt, 400, [f"{bad[0]} contains characters that cannot be stored (NUL or a lone surrogate)"])
     token = token_authenticate(post.get("api_key", ""))
     if token is None:
         return errors(fmt, 403, ["api_key was not provided or is invalid"])

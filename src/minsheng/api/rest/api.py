@@ -13,6 +13,7 @@ from minsheng.core.calendar import CalendarOutOfRange
 from ..errors import status_for
 from . import cases, public, webhooks
 from .auth import TokenAuth
+from .parser import StorableTextParser
 from .public import UnsupportedMediaType
 from .throttle import RateLimited
 
@@ -47,6 +48,7 @@ api = NinjaAPI(
     auth=TokenAuth(),
     docs=OfflineSwagger(),
     docs_url="/docs",
+    parser=StorableTextParser(),
 )
 api.add_router("", public.router)
 api.add_router("", cases.router)
@@ -100,5 +102,6 @@ def not_found(request, exc):
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     if exc.status_code == 400:  # ninja's "Cannot parse request body": bad input, like any other
-        return _error(request, 422, "invalid", f"请求参数有误：{exc}")
+        reason = exc.__cause__ if isinstance(exc.__cause__, HttpError) else exc
+        return _error(request, 422, "invalid", f"请求参数有误：{reason}")
     return _error(request, exc.status_code, {401: "unauthorized", 403: "not_allowed", 404: "not_found"}.get(exc.status_code, "error"), str(exc))

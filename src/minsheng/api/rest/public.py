@@ -13,6 +13,7 @@ from pydantic import ValidationError as PydanticError
 
 from minsheng.cases.errors import InvalidInput
 from minsheng.core.uploads import image_reencode
+from minsheng.core.text import first_unstorable, unstorable_message
 from minsheng.intake.selectors import appeal_for_resident, appeal_progress
 from minsheng.intake.services import Photo
 
@@ -60,6 +61,8 @@ def _appeal_input(request) -> tuple[AppealIn, list[Photo]]:
         uploads = request.FILES.getlist("photos")
     else:
         raise UnsupportedMediaType()
+    if (bad := first_unstorable(data)) is not None:
+        raise InvalidInput(unstorable_message(bad))
     try:
         appeal = AppealIn.model_validate(data)
     except PydanticError as exc:
