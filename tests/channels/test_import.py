@@ -226,10 +226,10 @@ def test_rows_without_a_time_are_also_recognised_on_re_import(users, engine):
 
 
 def test_the_import_still_works_when_the_dispatch_engine_fails(users, monkeypatch):
-    def broken(**kwargs):
+    def broken(self, items):
         raise RuntimeError("model unavailable")
 
-    monkeypatch.setattr("minsheng.dispatch.services.intake_suggest_many", broken)
+    monkeypatch.setattr("minsheng.dispatch.services.BatchSuggester.suggest", broken)
     report = services.import_file(content=xlsx_bytes(good_rows(2)), filename="f.xlsx", acting_user=users["operator"])
     assert report.created == 2 and all(c.state == "submitted" and not c.dispatch_meta for c in Case.objects.all())
 
@@ -388,9 +388,10 @@ def test_every_imported_case_has_its_submit_event_for_the_analytics(users, engin
 
 
 
-def test_the_command_line_computes_suggestions_in_a_helper_process(users, engine, settings):
-    """The pipelined path (a forked process suggests the next chunks while this one writes)
-    gives the same cases as the one-process path, repeats across chunks included."""
+@pytest.mark.parametrize("pipeline", [True, False], ids=["helper-process", "one-process"])
+def test_chunks_are_compared_with_the_earlier_chunks(users, engine, settings, pipeline):
+    """Both ways of computing suggestions (a forked helper process working ahead — the command
+    line —, or this process) compare every row with the earlier rows of the file."""
     from minsheng.channels.importing import check_file as check
     from minsheng.channels.services.imports import import_rows
 
@@ -399,7 +400,7 @@ def test_the_command_line_computes_suggestions_in_a_helper_process(users, engine
     rows = good_rows(5) + [("伊河路26号院3号楼楼道里燃气味很重，怀疑漏气了！！", "伊河路26号院", "", "13800000009", "", base)]
     checked = [r for r in check(xlsx_bytes(rows), "f.xlsx").rows]
     batch = ImportBatch.objects.create(file_name="f.xlsx")
-    created, duplicates = import_rows(rows=checked, batch=batch, acting_user=users["operator"], chunk_rows=2, pipeline=True)
+    created, duplicates = import_rows(rows=checked, batch=batch, acting_user=users["operator"], chunk_rows=2, pipeline=pipeline)
     assert len(created) == 6 and duplicates == 0
     cases = {c.text: c for c in Case.objects.all()}
     gas = [c for t, c in cases.items() if t.startswith("伊河路26号院")]

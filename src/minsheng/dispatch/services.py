@@ -292,7 +292,7 @@ def dispatch_retrain_if_due() -> str:
 
 
 __all__ = [
-    "CURRENT_MODEL", "BulkOutcome", "IntakeOutcome", "batch_marker", "bulk_outcomes", "confirmed_items", "intake_suggest_many", "dispatch_engine", "dispatch_model_register", "engine_reset",
+    "CURRENT_MODEL", "BatchSuggester", "BulkOutcome", "IntakeOutcome", "batch_marker", "bulk_outcomes", "confirmed_items", "intake_suggest_many", "dispatch_engine", "dispatch_model_register", "engine_reset",
     "intake_process", "retrain_due", "similar_open_cases",
 ]
 
@@ -337,20 +337,42 @@ def intake_suggest_many(*, items: list[dict], auto_dispatch: bool = True) -> lis
     duplicates in one query — and repeats within the batch itself found too (an item is
     compared with the earlier items). Items are dicts with `text`, `address`, `at`.
     Nothing is stored: the caller creates the cases (cases_intake_many)."""
-    if not items:
-        return []
-    engine = dispatch_engine()
-    marker = batch_marker()
-    rows = [{"text": it["text"], "address": it.get("address", ""), "at": it.get("at"), "case_key": (marker, i), "add_to_index": True}
-            for i, it in enumerate(items)]
-    with _holder.lock:
-        try:
-            suggestions = engine.suggest_many(rows)
-        finally:
-            # The cases do not exist yet; the index learns them by id once they do (_sync_index).
-            for row in rows:
-                engine.dup_index.remove(row["case_key"])
-    return bulk_outcomes(suggestions=suggestions, marker=marker, auto_dispatch=auto_dispatch)
+    suggester = BatchSuggester(auto_dispatch=auto_dispatch)
+    try:
+        return suggester.suggest(items)
+    finally:
+        suggester.close()
+
+
+class BatchSuggester:
+    """`intake_suggest_many` for a bulk import that comes in chunks: every item stays in this
+    process's duplicate index under a temporary key (marker, index) until `close()`, so each
+    chunk is compared with the earlier ones, as cases filed one by one would be. Indexes in
+    `BulkOutcome.batch_duplicates` count over the whole session."""
+
+    def __init__(self, *, auto_dispatch: bool = True) -> None:
+        self.engine = dispatch_engine()
+        self.marker = batch_marker()
+        self.auto_dispatch = auto_dispatch
+        self.count = 0
+
+    def suggest(self, items: list[dict]) -> list[BulkOutcome]:
+        if not items:
+            return []
+        rows = [{"text": it["text"], "address": it.get("address", ""), "at": it.get("at"), "case_key": (self.marker, self.count + i),
+                 "add_to_index": True} for i, it in enumerate(items)]
+        with _holder.lock:
+            suggestions = self.engine.suggest_many(rows)
+        self.count += len(items)
+        return bulk_outcomes(suggestions=suggestions, marker=self.marker, auto_dispatch=self.auto_dispatch)
+
+    def close(self) -> None:
+        """Forget the temporary keys: the cases exist now and the index learns them by id
+        (_sync_index)."""
+        with _holder.lock:
+            for index in range(self.count):
+                self.engine.dup_index.remove((self.marker, index))
+        self.count = 0
 
 
 def batch_marker() -> str:

@@ -92,10 +92,9 @@ def import_rows(
     chunks = [todo[start:start + chunk_rows] for start in range(0, len(todo), chunk_rows)]
     if pipeline and len(chunks) > 1 and _can_fork():
         outcome_chunks = _outcomes_forked(chunks, auto_dispatch)
-        number_of = lambda index: todo[index].number  # noqa: E731 — indexes count over the whole import
     else:
-        outcome_chunks = (_suggestions(chunk, auto_dispatch) for chunk in chunks)
-        number_of = None
+        outcome_chunks = _outcomes_in_process(chunks, auto_dispatch)
+    number_of = lambda index: todo[index].number  # noqa: E731 — repeat indexes count over the whole import
     created: dict[str, Case] = {}
     with closing(outcome_chunks):
         for chunk, outcomes in zip(chunks, outcome_chunks):
@@ -130,9 +129,8 @@ def _engine_items(rows: Sequence[CheckedRow]) -> list[dict]:
     return [{"text": r.values["text"], "address": r.values["address"], "at": at or now} for r, at in zip(rows, _times(rows))]
 
 
-def _bulk_cases(rows: Sequence[CheckedRow], batch: ImportBatch, outcomes, number_of=None) -> list[BulkCase]:
+def _bulk_cases(rows: Sequence[CheckedRow], batch: ImportBatch, outcomes, number_of) -> list[BulkCase]:
     """The rows as new cases, with the dispatch engine's suggestions when there are some."""
-    number_of = number_of or (lambda index: rows[index].number)
     items = []
     for index, (row, at) in enumerate(zip(rows, _times(rows))):
         v = row.values
@@ -154,14 +152,31 @@ def _bulk_cases(rows: Sequence[CheckedRow], batch: ImportBatch, outcomes, number
     return items
 
 
-def _suggestions(rows: Sequence[CheckedRow], auto_dispatch: bool):
-    from minsheng.dispatch.services import intake_suggest_many
+def _outcomes_in_process(chunks: list[list[CheckedRow]], auto_dispatch: bool):
+    """Outcomes per chunk, computed in this process (each chunk compared with the earlier
+    ones). When the engine fails the rows are imported without suggestions and wait for a
+    dispatcher."""
+    from minsheng.dispatch.services import BatchSuggester
 
     try:
-        return intake_suggest_many(items=_engine_items(rows), auto_dispatch=auto_dispatch)
-    except Exception:  # the appeals are imported anyway and wait for a dispatcher
-        logger.exception("dispatch suggestions failed for an import chunk")
-        return None
+        suggester = BatchSuggester(auto_dispatch=auto_dispatch)
+    except Exception:
+        logger.exception("the dispatch engine is unavailable for this import")
+        yield from (None for _ in chunks)
+        return
+    failed = False
+    try:
+        for chunk in chunks:
+            outcomes = None
+            if not failed:
+                try:
+                    outcomes = suggester.suggest(_engine_items(chunk))
+                except Exception:
+                    logger.exception("dispatch suggestions failed for an import chunk")
+                    failed = True
+            yield outcomes
+    finally:
+        suggester.close()
 
 
 # The engine and batch marker a forked helper process works with (set just before forking).
