@@ -519,7 +519,7 @@ def naive_tallies(start, end) -> dict:
     """Per-unit counts, recomputed case by case in Python from each case's events."""
     from django.db.models import Prefetch
 
-    from minsheng.analytics.selectors import Tally, _as_instant
+    from minsheng.analytics.selectors.rates import Tally, _as_instant
     from minsheng.cases.models import Case, CaseEvent
     from minsheng.core.calendar import get_calendar
 
@@ -590,7 +590,7 @@ def naive_tallies(start, end) -> dict:
 
 
 def naive_district_tally(tallies: dict):
-    from minsheng.analytics.selectors import Tally
+    from minsheng.analytics.selectors.rates import Tally
 
     total = Tally()
     for t in tallies.values():
@@ -601,7 +601,7 @@ def naive_district_tally(tallies: dict):
 def naive_ranking(tallies: dict, month: dt.date) -> dict:
     """Unit ids in ranked order per kind, from the naive tallies."""
     from minsheng.analytics import conf
-    from minsheng.analytics.selectors import Tally, UnitRates
+    from minsheng.analytics.selectors.rates import Tally, UnitRates
     from minsheng.core.models import Unit
 
     order = {}
@@ -625,7 +625,7 @@ def naive_ranking(tallies: dict, month: dt.date) -> dict:
 def compare(fast_units, naive, district, naive_district) -> list:
     from dataclasses import fields
 
-    from minsheng.analytics.selectors import Tally
+    from minsheng.analytics.selectors.rates import Tally
 
     problems = []
     pairs = [(r.unit.key, r, naive.get(r.unit.pk, Tally())) for r in fast_units] + [("district", district, naive_district)]

@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.db import connection
 
-from minsheng.analytics import selectors
+from minsheng.analytics.selectors import rates as selectors
 from tests.analytics.conftest import Story
 from tests.factories import CaseMaker, make_user
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("minsheng.intake.urls")),
     path("desk/", include("minsheng.desk.urls")),
+    path("desk/analytics/", include("minsheng.analytics.urls")),
     path("", include("minsheng.channels.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

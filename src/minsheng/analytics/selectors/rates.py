@@ -50,8 +50,8 @@ from minsheng.cases.models import CaseEvent
 from minsheng.core.choices import UnitKind
 from minsheng.core.models import Unit
 
-from . import conf
-from .clock import get_work_clock
+from .. import conf
+from ..clock import get_work_clock
 
 FEEDBACK_ACTIONS = ("feedback_close", "feedback_reopen")
 RANKED_KINDS = (UnitKind.DEPARTMENT, UnitKind.STREET, UnitKind.COMMUNITY)
