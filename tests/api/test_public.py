@@ -35,8 +35,10 @@ def test_it_files_an_appeal_and_answers_with_the_tracking_code_and_the_dispatch_
     assert body["tracking_code"] == case.tracking_code
     assert (case.channel, case.text, case.reporter_phone, case.reporter_name) == (Channel.API, TEXT, "13912345678", "李四")
     assert body["state"] == case.state
-    assert set(body["dispatch"]) == {"auto_dispatched", "suggested_unit", "assigned_unit", "category"}
+    assert set(body["dispatch"]) == {"pending", "auto_dispatched", "suggested_unit", "assigned_unit", "category"}
     assert body["dispatch"]["auto_dispatched"] == (case.state == CaseState.DISPATCHED)
+    # The test settings route in the request (no worker is woken); tests/production covers the worker.
+    assert body["dispatch"]["pending"] is False
     # Intelligent dispatch ran: its suggestion is stored on the case.
     assert case.dispatch_meta.get("model_version")
 

@@ -6,3 +6,6 @@ class IntakeConfig(AppConfig):
     name = "minsheng.intake"
     label = "intake"
     verbose_name = _("诉求渠道")
+
+    def ready(self):
+        from . import services  # noqa: F401  (registers the outbox handler that routes new appeals)

@@ -6,12 +6,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from minsheng.cases.choices import Channel
-from minsheng.cases.models import Case, Category
+from minsheng.cases.choices import CaseState, Channel
+from minsheng.cases.models import Case, CaseEvent, Category
 from minsheng.cases.services import case_attach, case_submit
+from minsheng.core.models import OutboxMessage
+from minsheng.core.outbox import handles
+from minsheng.core.services import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -47,21 +51,65 @@ def appeal_submit_online(
             text=text, address=address, category=category, reporter_name=reporter_name, reporter_phone=reporter_phone,
             is_anonymous=is_anonymous, photos=photos, idempotency_key=idempotency_key, submitted_at=submitted_at,
         )
+        if created:
+            route_new_case_later(case)
     if created:
-        route_new_case(case)
+        route_if_in_request(case)
     return case
+
+
+#: The outbox topic that asks a worker to run intelligent dispatch on a new case.
+ROUTE_TOPIC = "intake.route"
+
+
+def route_new_case_later(case: Case) -> None:
+    """Ask for intelligent dispatch on `case` after the resident has been answered. Call it
+    inside the transaction that files the case: the request then makes a case, its submit
+    event and the outbox rows in one commit, and a worker routes it a moment later (the
+    classifier, place search and duplicate search cost far more than the filing itself)."""
+    outbox_enqueue(topic=ROUTE_TOPIC, payload={"case_id": case.pk})
+
+
+def route_if_in_request(case: Case) -> None:
+    """Where no worker is woken for the outbox (the embedded single-process mode, the test
+    suite), route right away, as before; the outbox row then finds the work done."""
+    if settings.MINSHENG_ROUTE_IN_REQUEST:
+        route_new_case(case)
 
 
 def route_new_case(case: Case) -> None:
     """Offer the dispatch engine's suggestions (and auto-dispatch when it is sure). Runs after
     the case is committed: if the engine fails, the appeal is safe and waits for a dispatcher."""
-    from minsheng.dispatch.services import intake_process
-
     try:
-        intake_process(case=case)
+        case_route(case_id=case.pk)
     except Exception:  # the resident's submission must never fail because of dispatch
         logger.exception("dispatch suggestions failed for case %s", case.pk)
     case.refresh_from_db()
+
+
+def case_route(*, case_id: int) -> bool:
+    """Run intelligent dispatch on a new case exactly once, however often it is asked (the
+    request in embedded mode, an outbox delivery, a redelivery after a crash): under the case's
+    row lock, a case that already has its suggestion, or that a person has already sent to a
+    unit or closed, is left alone. The suggestion and an automatic dispatch commit together.
+    Returns whether it routed the case now."""
+    from minsheng.dispatch.services import intake_process
+
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None or case.state not in (CaseState.SUBMITTED, CaseState.ACCEPTED) or case.main_unit_id is not None:
+            return False
+        if CaseEvent.objects.filter(case_id=case_id, action="suggest").exists():
+            return False
+        intake_process(case=case)
+        return True
+
+
+@handles(ROUTE_TOPIC)
+def route_from_outbox(message: OutboxMessage) -> None:
+    """The worker's side of `route_new_case_later`. A failure propagates, so the outbox
+    retries with backoff; the case meanwhile waits in the dispatcher's queue."""
+    case_route(case_id=message.payload["case_id"])
 
 
 def _create_with_photos(*, text, address, category, reporter_name, reporter_phone, is_anonymous, photos, idempotency_key, submitted_at):

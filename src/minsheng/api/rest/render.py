@@ -112,6 +112,8 @@ def appeal_outcome(case: Case) -> dict:
         "state_label": str(case.get_state_display()),
         "submitted_at": case.submitted_at,
         "dispatch": {
+            # Routing runs in a worker after the answer (intake.services.route_new_case_later).
+            "pending": case.state == "submitted" and not meta,
             "auto_dispatched": case_auto_dispatched(case),
             "suggested_unit": suggested.name if suggested else None,
             "assigned_unit": case.main_unit.name if case.main_unit_id else None,

@@ -297,6 +297,8 @@ class AppealIn(Schema):
 
 
 class DispatchOutcome(Schema):
+    pending: bool = Field(False, description="Intelligent dispatch has not run yet: it runs in a worker right after the answer; "
+                          "follow the appeal to see where it went.")
     auto_dispatched: bool = Field(..., description="Sent to the unit by intelligent dispatch, without a dispatcher.")
     suggested_unit: Optional[str] = Field(None, description="The unit intelligent dispatch suggests.")
     assigned_unit: Optional[str] = Field(None, description="The unit handling it now, once dispatched.")

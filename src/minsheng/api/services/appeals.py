@@ -13,7 +13,7 @@ from minsheng.cases.choices import Channel
 from minsheng.cases.models import Case
 from minsheng.cases.services import case_attach, case_record_feedback, case_submit
 from minsheng.cases.workflow import RESIDENT
-from minsheng.intake.services import Photo, route_new_case
+from minsheng.intake.services import Photo, route_if_in_request, route_new_case_later
 
 from ..errors import IdempotencyKeyReused
 from ..selectors import public_appeal_find
@@ -41,7 +41,8 @@ def public_appeal_submit(
     photos: Sequence[Photo] = (),
     idempotency_key: str = "",
 ) -> Submission:
-    """File an appeal and run intelligent dispatch on it.
+    """File an appeal and have intelligent dispatch run on it (by a worker, right after the
+    answer; in the request itself where no worker is woken — see route_if_in_request).
 
     With an idempotency key, a retry returns the case the first call made and nothing is
     filed, attached or dispatched again; concurrent retries meet at the unique key in the
@@ -65,9 +66,10 @@ def public_appeal_submit(
         if created:
             for photo in photos:
                 case_attach(case=case, content=photo.content, filename="photo", content_type=photo.content_type)
+            route_new_case_later(case)
     if not created:
         return _replay(case, text)
-    route_new_case(case)
+    route_if_in_request(case)
     return Submission(case=case, replayed=False)
 
 
