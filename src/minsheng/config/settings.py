@@ -241,6 +241,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout"
 CELERY_TIMEZONE = TIME_ZONE
 # Wake a worker when a transaction commits outbox messages (production with Redis).
 MINSHENG_OUTBOX_NUDGE = env_bool("MINSHENG_OUTBOX_NUDGE", bool(REDIS_URL) and not TESTING)
+# Intelligent dispatch of a resident's online appeal runs in a worker (an outbox handler) when
+# workers are woken for the outbox; otherwise (embedded mode, tests) right after the filing,
+# in the request, as the resident waits.
+MINSHENG_ROUTE_IN_REQUEST = env_bool("MINSHENG_ROUTE_IN_REQUEST", not MINSHENG_OUTBOX_NUDGE)
 # How often beat sweeps the outbox, whatever the nudges did (seconds).
 MINSHENG_OUTBOX_SWEEP_SECONDS = env_float("MINSHENG_OUTBOX_SWEEP_SECONDS", 5.0)
 
