@@ -1,0 +1,570 @@
+"""The leaders' dashboard (数据看板): the overview of a scope (today, a month or any range,
+a 12-month trend, breakdowns by category and channel), the ranking tables, and the cases
+behind any figure shown (drill-down, 穿透).
+
+Scope follows the org tree (see `scope_for`): the district roles see the district; a street
+office sees its street and its communities; a community its community; a department itself.
+Operators record calls and have no dashboard.
+
+Two kinds of figure, each with its drill-down defined the same way as the figure:
+
+- **Event figures** come from `rates.py` (counted from the event log, credited to the
+  event's unit, street offices with their communities rolled up; see docs/metrics.md). The
+  cases behind one are the cases of its anchor events, one row per anchor event: a case
+  dispatched twice in the month is listed twice, because the figure counts it twice.
+- **Intake figures** (来件量, by category, by channel, and the snapshot of cases now
+  overdue) count cases by their submission time, among the cases the user may see
+  (`Case.objects.visible_to`).
+
+Cost: the overview is a fixed number of aggregate queries whatever the number of cases
+(the rates' three statements, one grouped query for the trend, three for intake); a
+drill-down is one indexed join, paginated in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.cases.choices import OPEN_STATES, Channel, DueFlag
+from minsheng.cases.models import Case, CaseEvent, Category
+from minsheng.core.choices import Role, UnitKind
+from minsheng.core.models import Unit
+
+from .. import conf
+from .rates import (
+    RANKED_KINDS,
+    Ranking,
+    RankingRow,
+    UnitRates,
+    district_rates,
+    month_bounds,
+    monthly_rankings,
+    unit_rates,
+)
+
+FEEDBACK_ACTIONS = ("feedback_close", "feedback_reopen")
+CLOSE_ACTIONS = ("feedback_close", "close_no_feedback")
+TREND_MONTHS = 12
+
+# ---------------------------------------------------------------- scope
+
+DISTRICT_ROLES = (Role.ADMIN, Role.DISPATCHER, Role.LEADER)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What part of the district a user's dashboard covers: `unit` None is the whole district."""
+
+    unit: Unit | None
+    unit_ids: tuple[int, ...] = ()  # the unit and, for a street office, its communities
+
+    @property
+    def is_district(self) -> bool:
+        return self.unit is None
+
+    def covers(self, unit: Unit) -> bool:
+        return self.is_district or unit.pk in self.unit_ids
+
+
+def _unit_scope(unit: Unit) -> Scope:
+    ids = [unit.pk]
+    if unit.kind == UnitKind.STREET:
+        ids += list(Unit.objects.filter(kind=UnitKind.COMMUNITY, parent=unit).values_list("id", flat=True))
+    return Scope(unit=unit, unit_ids=tuple(ids))
+
+
+def scope_for(user) -> Scope:
+    """The dashboard scope of `user`; PermissionDenied for operators, for handlers without a
+    handling unit and for anyone not signed in."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise PermissionDenied
+    if user.is_superuser or user.role in (Role.ADMIN, Role.DISPATCHER):
+        return Scope(unit=None)
+    unit = user.unit
+    if user.role == Role.LEADER:
+        if unit is None or unit.kind == UnitKind.DISTRICT:
+            return Scope(unit=None)
+        return _unit_scope(unit)
+    if user.role == Role.HANDLER and unit is not None and unit.kind in RANKED_KINDS:
+        return _unit_scope(unit)
+    raise PermissionDenied
+
+
+def may_see_dashboard(user) -> bool:
+    try:
+        scope_for(user)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _target_unit(scope: Scope, unit_id: int | None) -> Unit | None:
+    """The unit a figure is about: `unit_id` if the scope covers it (else PermissionDenied, so
+    a handler cannot read another unit's figures), or the scope's own unit."""
+    if unit_id is None:
+        return scope.unit
+    unit = Unit.objects.filter(pk=unit_id, kind__in=RANKED_KINDS).first()
+    if unit is None or not scope.covers(unit):
+        raise PermissionDenied
+    return unit
+
+
+# ---------------------------------------------------------------- periods
+
+
+def _instant(value: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+
+
+def _shift_month(month: dt.date, months: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+# ---------------------------------------------------------------- metrics
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    kind: str  # "event": anchored on events (rates.py); "intake": cases by submission time
+
+
+# The figures a leader can drill into. Event metrics map onto the counts of `rates.Tally`.
+METRICS = {
+    m.key: m
+    for m in [
+        Metric("received", _("收件量"), "event"),
+        Metric("dispatched", _("派单量"), "event"),
+        Metric("responded", _("按时响应"), "event"),
+        Metric("returned", _("退单"), "event"),
+        Metric("replied", _("答复"), "event"),
+        Metric("replied_on_time", _("按期答复"), "event"),
+        Metric("rehandled", _("重办"), "event"),
+        Metric("extended", _("延期"), "event"),
+        Metric("overdue", _("超期(红牌)"), "event"),
+        Metric("rated", _("评价"), "event"),
+        Metric("resolved", _("已解决"), "event"),
+        Metric("satisfied", _("满意(含基本满意)"), "event"),
+        Metric("unsatisfied", _("不满意"), "event"),
+        Metric("no_feedback", _("未评价办结"), "event"),
+        Metric("closed", _("办结"), "event"),
+        Metric("intake", _("来件量"), "intake"),
+        Metric("open_overdue", _("当前超期未办结"), "intake"),
+    ]
+}
+
+
+def figure_of(rates: UnitRates, metric: str) -> int:
+    """The count a metric's figure shows, read from the rates of a unit or the district."""
+    return {
+        "received": lambda r: r.received,
+        "dispatched": lambda r: r.dispatches,
+        "responded": lambda r: r.responded,
+        "returned": lambda r: r.returns,
+        "replied": lambda r: r.replies,
+        "replied_on_time": lambda r: r.replies_on_time,
+        "rehandled": lambda r: r.send_backs + r.reopens,
+        "extended": lambda r: r.extensions_approved,
+        "overdue": lambda r: r.overdue,
+        "rated": lambda r: r.feedbacks,
+        "resolved": lambda r: r.resolved,
+        "satisfied": lambda r: r.satisfied + r.basic,
+        "unsatisfied": lambda r: r.unsatisfied,
+        "no_feedback": lambda r: r.no_feedback_closes,
+    }[metric](rates)
+
+
+def metric_label(metric: str) -> str:
+    """A readable name for any drill-down metric, including "category:<code>" and
+    "channel:<code>"; ValueError for an unknown one."""
+    if metric in METRICS:
+        return str(METRICS[metric].label)
+    kind, _sep, code = metric.partition(":")
+    if kind == "category":
+        if code == "none":
+            return str(_("未分类"))
+        name = Category.objects.filter(code=code).values_list("name", flat=True).first()
+        if name is None:
+            raise ValueError(f"unknown category {code!r}")
+        return f"{_('分类')}：{name}"
+    if kind == "channel":
+        labels = dict(Channel.choices)
+        if code not in labels:
+            raise ValueError(f"unknown channel {code!r}")
+        return f"{_('渠道')}：{labels[code]}"
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+_EVENT_FILTERS = {
+    "dispatched": Q(action="dispatch"),
+    "returned": Q(action="return"),
+    "replied": Q(action="reply"),
+    "rehandled": Q(action__in=["send_back", "feedback_reopen"]),
+    "extended": Q(action="decide_extension", data__approved=True),
+    "overdue": Q(action="flag", data__flag="red"),
+    "rated": Q(action__in=FEEDBACK_ACTIONS),
+    "resolved": Q(action__in=FEEDBACK_ACTIONS, data__resolved=True),
+    "satisfied": Q(action__in=FEEDBACK_ACTIONS) & (Q(data__rating="satisfied") | Q(data__rating="basic")),
+    "unsatisfied": Q(action__in=FEEDBACK_ACTIONS, data__rating="unsatisfied"),
+    "no_feedback": Q(action="close_no_feedback"),
+    "closed": Q(action__in=CLOSE_ACTIONS),
+}
+
+
+def _credited(unit: Unit | None) -> tuple[Q, list[int] | None]:
+    """Events credited to `unit` as the rates credit them (a street office with its
+    communities), and the ids; no filter for the district."""
+    if unit is None:
+        return Q(), None
+    ids = list(_unit_scope(unit).unit_ids)
+    return Q(unit_id__in=ids), ids
+
+
+def _received(unit: Unit | None) -> Q:
+    """Dispatches and delegations in; a street office's roll-up leaves out the delegations it
+    made to its own communities (they are not new cases for its territory)."""
+    if unit is None:
+        return Q(action__in=["dispatch", "delegate"])
+    ids = list(_unit_scope(unit).unit_ids)
+    return Q(action="dispatch", unit_id__in=ids) | Q(action="delegate", unit_id=unit.pk)
+
+
+def _first_after(action: str, column: str):
+    later = CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__gt=OuterRef("id"), action=action).order_by("id")
+    return Subquery(later.values(column)[:1])
+
+
+def _deadline(key: str):
+    return Cast(KT(f"data__{key}"), DateTimeField())
+
+
+def _responded(events: QuerySet) -> QuerySet:
+    """Dispatches answered in time: the episode's first acknowledgement by the acknowledge-by
+    deadline and its first contact with the resident by the contact-by deadline, both before
+    any return (the end of the episode)."""
+    return (
+        events.filter(action="dispatch")
+        .annotate(
+            return_id=_first_after("return", "id"),
+            ack_id=_first_after("acknowledge", "id"), ack_at=_first_after("acknowledge", "at"),
+            contact_id=_first_after("contact", "id"), contact_at=_first_after("contact", "at"),
+            ack_due=_deadline("acknowledge_due_at"), contact_due=_deadline("contact_due_at"),
+        )
+        .filter(ack_id__isnull=False, contact_id__isnull=False, ack_at__lte=F("ack_due"), contact_at__lte=F("contact_due"))
+        .filter(Q(return_id__isnull=True) | (Q(return_id__gt=F("ack_id")) & Q(return_id__gt=F("contact_id"))))
+    )
+
+
+def _replied_on_time(events: QuerySet) -> QuerySet:
+    """Replies at or before the resolve-by deadline in force: the one written by the latest
+    dispatch or approved extension of the case before the reply."""
+    in_force = (
+        CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id"))
+        .filter(Q(action="dispatch") | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at"))
+        .order_by("-id")
+        .values(due=_deadline("resolve_due_at"))[:1]
+    )
+    return events.filter(action="reply").annotate(due=Subquery(in_force, output_field=DateTimeField())).filter(at__lte=F("due"))
+
+
+def anchor_events(*, metric: str, unit: Unit | None, start, end) -> QuerySet:
+    """The events an event figure counts, for `unit` (rolled up) or the district."""
+    if metric not in METRICS or METRICS[metric].kind != "event":
+        raise ValueError(f"not an event metric: {metric!r}")
+    events = CaseEvent.objects.filter(at__gte=_instant(start), at__lt=_instant(end)).order_by()
+    if metric == "received":
+        return events.filter(_received(unit))
+    credited, _ids = _credited(unit)
+    events = events.filter(credited)
+    if metric == "responded":
+        return _responded(events)
+    if metric == "replied_on_time":
+        return _replied_on_time(events)
+    return events.filter(_EVENT_FILTERS[metric])
+
+
+def _intake_filter(metric: str, start, end) -> Q:
+    if metric == "open_overdue":
+        return Q(state__in=OPEN_STATES, due_flag=DueFlag.RED)
+    period = Q(submitted_at__gte=_instant(start), submitted_at__lt=_instant(end))
+    if metric == "intake":
+        return period
+    kind, _sep, code = metric.partition(":")
+    if kind == "category":
+        if code == "none":
+            return period & Q(category__isnull=True)
+        return period & (Q(category__code=code, category__parent__isnull=True) | Q(category__parent__code=code))
+    if kind == "channel":
+        return period & Q(channel=code)
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def cases_behind(*, user, metric: str, unit_id: int | None, start, end) -> QuerySet:
+    """The cases behind a figure of the dashboard, newest first, among those `user` may see.
+
+    Event metrics (received, responded, resolved, satisfied, overdue...): one row per anchor
+    event, annotated `anchor_at` (when it happened) and `anchor_action`, for `unit_id`
+    (rolled up) or, with None, the user's scope. Intake metrics ("intake",
+    "category:<code>", "channel:<code>", "open_overdue"): one row per case, `anchor_at` its
+    submission time; they cover the user's scope and take no unit.
+
+    PermissionDenied for a user without a dashboard or a unit outside their scope;
+    ValueError for an unknown metric."""
+    scope = scope_for(user)
+    metric_label(metric)  # validates
+    visible = Case.objects.visible_to(user).select_related("category__parent", "street", "community", "main_unit")
+    if metric in METRICS and METRICS[metric].kind == "event":
+        unit = _target_unit(scope, unit_id)
+        anchors = anchor_events(metric=metric, unit=unit, start=start, end=end)
+        return (
+            visible.filter(events__in=anchors.values("id"))
+            .annotate(anchor_at=F("events__at"), anchor_action=F("events__action"), anchor_id=F("events__id"))
+            .order_by("-anchor_at", "-anchor_id")
+        )
+    if unit_id is not None and (scope.unit is None or unit_id != scope.unit.pk):
+        raise ValueError("intake figures cover the whole scope: no unit")
+    return visible.filter(_intake_filter(metric, start, end)).annotate(anchor_at=F("submitted_at")).order_by("-submitted_at", "-id")
+
+
+# ---------------------------------------------------------------- overview
+
+
+def _rates_for(unit: Unit | None, start, end) -> UnitRates:
+    if unit is None:
+        return district_rates(start=start, end=end)
+    return unit_rates(start=start, end=end, units=[unit])[0]
+
+
+def _rate(numerator: float, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _trend(user, scope: Scope, last_month: dt.date) -> list[dict]:
+    """The received count and the resolution and satisfaction rates of the 12 months up to
+    `last_month`, from one grouped query over the events, and the intake per month."""
+    first = _shift_month(last_month, -(TREND_MONTHS - 1))
+    start, end = _instant(first), _instant(_shift_month(last_month, 1))
+    feedback = Q(action__in=FEEDBACK_ACTIONS)
+    received = _received(scope.unit)
+    credited, _ids = _credited(scope.unit)
+    rows = (
+        CaseEvent.objects.filter(at__gte=start, at__lt=end)
+        .filter(received | (credited & feedback))
+        .order_by()
+        .annotate(month=TruncMonth("at"))
+        .values("month")
+        .annotate(
+            received=Count("id", filter=received),
+            feedbacks=Count("id", filter=feedback),
+            resolved=Count("id", filter=feedback & Q(data__resolved=True)),
+            satisfied=Count("id", filter=feedback & Q(data__rating="satisfied")),
+            basic=Count("id", filter=feedback & Q(data__rating="basic")),
+        )
+    )
+    by_month = {_month_key(row["month"]): row for row in rows}
+    intake = {
+        _month_key(row["month"]): row["n"]
+        for row in Case.objects.visible_to(user).filter(submitted_at__gte=start, submitted_at__lt=end)
+        .order_by().annotate(month=TruncMonth("submitted_at")).values("month").annotate(n=Count("id"))
+    }
+    weight = conf.basic_satisfaction_weight()
+    trend = []
+    for i in range(TREND_MONTHS):
+        month = _shift_month(first, i)
+        row = by_month.get(month, {})
+        feedbacks = row.get("feedbacks", 0)
+        trend.append({
+            "month": month,
+            "intake": intake.get(month, 0),
+            "received": row.get("received", 0),
+            "feedbacks": feedbacks,
+            "resolution_rate": _rate(row.get("resolved", 0), feedbacks),
+            "satisfaction_rate": _rate(row.get("satisfied", 0) + weight * row.get("basic", 0), feedbacks),
+        })
+    return trend
+
+
+def _month_key(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return value.date().replace(day=1)
+    return value.replace(day=1)
+
+
+def _categories(visible: QuerySet, start, end) -> list[dict]:
+    rows = (
+        visible.filter(submitted_at__gte=_instant(start), submitted_at__lt=_instant(end))
+        .order_by().values(top=Coalesce("category__parent_id", "category_id")).annotate(n=Count("id"))
+    )
+    counts = {row["top"]: row["n"] for row in rows}
+    names = {c.pk: c for c in Category.objects.filter(pk__in=[k for k in counts if k is not None])}
+    result = [
+        {"metric": f"category:{names[pk].code}", "code": names[pk].code, "name": names[pk].name, "count": n}
+        for pk, n in counts.items() if pk is not None
+    ]
+    result.sort(key=lambda row: (-row["count"], row["code"]))
+    if counts.get(None):
+        result.append({"metric": "category:none", "code": "", "name": str(_("未分类")), "count": counts[None]})
+    return result
+
+
+def _channels(visible: QuerySet, start, end) -> list[dict]:
+    counts = dict(
+        visible.filter(submitted_at__gte=_instant(start), submitted_at__lt=_instant(end))
+        .order_by().values_list("channel").annotate(n=Count("id"))
+    )
+    return [
+        {"metric": f"channel:{code}", "code": code, "name": str(label), "count": counts.get(code, 0)}
+        for code, label in Channel.choices
+    ]
+
+
+@dataclass
+class Period:
+    start: dt.date
+    end: dt.date  # exclusive
+    month: dt.date | None  # set when the period is exactly one calendar month
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end - dt.timedelta(days=1)
+
+
+def period_of(*, month: dt.date | None = None, start: dt.date | None = None, end: dt.date | None = None) -> Period:
+    """A month, or [start, end) when both are given (a whole month then counts as one)."""
+    if start is not None and end is not None:
+        if end <= start:
+            raise ValueError("the end of the period must be after its start")
+        first, following = month_bounds(start)
+        return Period(start, end, first if (start, end) == (first, following) else None)
+    if month is None:
+        raise ValueError("a month or a start and an end are needed")
+    first, following = month_bounds(month)
+    return Period(first, following, first)
+
+
+def district_overview(*, user, month: dt.date, start: dt.date | None = None, end: dt.date | None = None) -> dict:
+    """Everything the dashboard's overview shows for the scope `user` may see: today's
+    intake, closures and red flags; the period's counts and rates (a month, or [start, end));
+    a 12-month trend up to the period's last month; intake by category and by channel.
+
+    PermissionDenied for a user without a dashboard (see `scope_for`)."""
+    scope = scope_for(user)
+    period = period_of(month=month, start=start, end=end)
+    today = timezone.localdate()
+    tomorrow = today + dt.timedelta(days=1)
+    visible = Case.objects.visible_to(user)
+    rates = _rates_for(scope.unit, period.start, period.end)
+    return {
+        "scope": scope,
+        "period": period,
+        "today": {
+            "date": today,
+            "tomorrow": tomorrow,
+            "intake": visible.filter(submitted_at__gte=_instant(today), submitted_at__lt=_instant(tomorrow)).count(),
+            "closed": anchor_events(metric="closed", unit=scope.unit, start=today, end=tomorrow).count(),
+            "overdue": anchor_events(metric="overdue", unit=scope.unit, start=today, end=tomorrow).count(),
+            "open_overdue": visible.filter(_intake_filter("open_overdue", today, tomorrow)).count(),
+        },
+        "rates": rates,
+        "figures": {key: figure_of(rates, key) for key, m in METRICS.items() if m.kind == "event" and key != "closed"},
+        "closed": anchor_events(metric="closed", unit=scope.unit, start=period.start, end=period.end).count(),
+        "intake": visible.filter(_intake_filter("intake", period.start, period.end)).count(),
+        "trend": _trend(user, scope, period.last_day.replace(day=1)),
+        "categories": _categories(visible, period.start, period.end),
+        "channels": _channels(visible, period.start, period.end),
+    }
+
+
+# ---------------------------------------------------------------- rankings
+
+
+@dataclass
+class RankingTable:
+    """One class of units for the ranking tables: the official monthly ranking (with 红榜/黑榜)
+    when the period is a calendar month, else the units' rates over the range by score."""
+
+    kind: str
+    label: str
+    rows: list[RankingRow]
+    red: list[RankingRow] = field(default_factory=list)
+    black: list[RankingRow] = field(default_factory=list)
+    official: bool = True
+
+
+KIND_LABELS = {UnitKind.DEPARTMENT: _("区直部门"), UnitKind.STREET: _("街道"), UnitKind.COMMUNITY: _("社区/村")}
+
+
+def ranking_tables(*, user, period: Period) -> list[RankingTable]:
+    """The ranking tables the user may see: every class of unit for the district; for a unit,
+    its own row (a street office: its own and its communities' rows), ranks as in the
+    district-wide ranking."""
+    scope = scope_for(user)
+    kinds = RANKED_KINDS if scope.is_district else ((UnitKind.STREET, UnitKind.COMMUNITY) if scope.unit.kind == UnitKind.STREET else (scope.unit.kind,))
+    if period.month is not None:
+        rankings: dict[str, Ranking] = monthly_rankings(month=period.month, kinds=kinds)
+        tables = [RankingTable(kind, str(KIND_LABELS[kind]), r.rows, r.red, r.black) for kind, r in rankings.items()]
+    else:
+        tables = []
+        for kind in kinds:
+            units = list(Unit.objects.filter(kind=kind, active=True).order_by("sort_order", "code"))
+            if not scope.is_district:
+                units = [u for u in units if scope.covers(u)]
+            rows = unit_rates(start=period.start, end=period.end, units=units)
+            rows.sort(key=lambda r: (r.score is None, -(r.score or 0), -r.received))
+            tables.append(RankingTable(kind, str(KIND_LABELS[kind]), [RankingRow(r, None) for r in rows], official=False))
+    if not scope.is_district:
+        for table in tables:
+            table.rows = [row for row in table.rows if scope.covers(row.unit)]
+            table.red = [row for row in table.red if scope.covers(row.unit)]
+            table.black = [row for row in table.black if scope.covers(row.unit)]
+    return tables
+
+
+MAP_METRICS = {
+    "score": _("综合得分"),
+    "response_rate": _("响应率"),
+    "resolution_rate": _("解决率"),
+    "satisfaction_rate": _("满意率"),
+    "received": _("收件量"),
+    "overdue": _("超期(红牌)"),
+}
+
+
+def street_map_values(tables: list[RankingTable]) -> list[dict]:
+    """One entry per street office in the tables, for the schematic map: the street's code,
+    name, drill-down unit id and every map metric (rates in %, None when undefined)."""
+    result = []
+    for table in tables:
+        if table.kind != UnitKind.STREET:
+            continue
+        for row in table.rows:
+            r = row.rates
+            values = {}
+            for key in MAP_METRICS:
+                value = getattr(r, key)
+                if value is not None and key.endswith("_rate"):
+                    value = round(100 * value, 1)
+                elif value is not None and key == "score":
+                    value = round(value, 1)
+                values[key] = value
+            result.append({"code": row.unit.code, "name": row.unit.name, "unit": row.unit.pk, "rank": row.rank, **values})
+    return result
+
+
+__all__ = [
+    "METRICS", "MAP_METRICS", "Period", "RankingTable", "Scope", "cases_behind", "district_overview",
+    "figure_of", "may_see_dashboard", "metric_label", "period_of", "ranking_tables", "scope_for", "street_map_values",
+]

@@ -1,0 +1,180 @@
+"""The dashboard's selectors: scope per role, and for every figure shown, the drill-down
+lists exactly as many rows as the figure says (for the scope and for every ranking row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+
+from minsheng.analytics.selectors import dashboard
+from minsheng.cases import services
+from minsheng.cases.models import Category
+from tests.analytics.conftest import local
+from tests.factories import make_user, unit
+
+pytestmark = pytest.mark.django_db
+
+OCT = dt.date(2026, 10, 1)
+
+
+def hotline_case(when: str, subcategory: str = "JT.TCZX"):
+    with time_machine.travel(local(when), tick=False):
+        return services.case_submit(text="小区门口道路乱停车，堵住消防通道", channel="hotline", reporter_phone="13900001111",
+                                    community=unit("community:LSZ01"), category=Category.objects.filter(parent__isnull=False).exclude(code="CGM.HJWS").first())
+
+
+@pytest.fixture
+def october(story, users):
+    """A month with every kind of event: responses on time and late, a delegation, a return
+    and a redispatch, an extension, red flags, a reopen and a send-back, ratings and a close
+    without feedback, in two streets and two departments, over two channels."""
+    a = story.new("2026-10-12 08:00")
+    story.run(a, [("2026-10-12 09:00", "dispatch", {"unit": "street:JSL"}), ("2026-10-12 09:30", "acknowledge"),
+                  ("2026-10-12 10:00", "contact"), ("2026-10-13 10:00", "reply"), ("2026-10-13 11:00", "approve"),
+                  ("2026-10-14 09:00", "feedback", {"rating": "satisfied", "resolved": True})])
+    b = story.new("2026-10-12 08:00")
+    story.run(b, [("2026-10-12 09:00", "dispatch", {"unit": "street:JSL"}), ("2026-10-12 09:10", "delegate", {"community": "community:JSL03"}),
+                  ("2026-10-13 10:00", "acknowledge"), ("2026-10-13 11:00", "contact"), ("2026-10-14 10:00", "reply"),
+                  ("2026-10-14 11:00", "approve"), ("2026-10-15 09:00", "feedback", {"rating": "unsatisfied", "resolved": False}),
+                  ("2026-10-16 10:00", "reply"), ("2026-10-16 11:00", "approve"),
+                  ("2026-10-19 09:00", "feedback", {"rating": "basic", "resolved": True})])
+    c = story.new("2026-10-12 08:00", community=None, subcategory="CGM.HJWS")
+    story.run(c, [("2026-10-12 09:00", "dispatch", {"unit": "dept:CGJ"}), ("2026-10-12 09:30", "return"),
+                  ("2026-10-12 10:00", "dispatch", {"unit": "dept:SJJ"}), ("2026-10-12 10:30", "acknowledge"),
+                  ("2026-10-12 11:00", "contact")])
+    d = story.new("2026-10-12 08:00")
+    story.run(d, [("2026-10-12 09:00", "dispatch", {"unit": "street:JSL"}), ("2026-10-12 09:20", "acknowledge"),
+                  ("2026-10-12 09:40", "contact"), ("2026-10-13 09:00", "extend", {"days": 3}), ("2026-10-13 10:00", "decide")])
+    e = story.new("2026-10-13 08:00", community="community:LSZ01")
+    story.run(e, [("2026-10-13 09:00", "dispatch", {"unit": "street:LSZ"}), ("2026-10-13 09:30", "acknowledge"),
+                  ("2026-10-13 10:00", "contact"), ("2026-10-14 10:00", "reply"), ("2026-10-14 11:00", "send_back"),
+                  ("2026-10-15 10:00", "reply"), ("2026-10-15 11:00", "approve"), ("2026-10-28 09:00", "close_no_feedback")])
+    hotline_case("2026-10-20 08:00")
+    story.at("2026-10-30 09:00", "flag", None)
+    return {"a": a, "b": b, "c": c, "d": d, "e": e}
+
+
+def test_scope_follows_the_org_tree(users):
+    assert dashboard.scope_for(users["leader"]).is_district
+    assert dashboard.scope_for(users["admin"]).is_district
+    assert dashboard.scope_for(users["dispatcher"]).is_district
+    street = dashboard.scope_for(users["street"])
+    assert street.unit == unit("street:JSL") and unit("community:JSL03").pk in street.unit_ids
+    assert unit("community:LSZ01").pk not in street.unit_ids
+    assert dashboard.scope_for(users["community"]).unit_ids == (unit("community:JSL03").pk,)
+    assert dashboard.scope_for(users["dept"]).unit_ids == (unit("dept:CGJ").pk,)
+    street_leader = make_user("leader-JSL", "leader", "street:JSL")
+    assert dashboard.scope_for(street_leader).unit == unit("street:JSL")
+
+
+def test_operators_and_handlers_without_a_unit_have_no_dashboard(users):
+    with pytest.raises(PermissionDenied):
+        dashboard.scope_for(users["operator"])
+    with pytest.raises(PermissionDenied):
+        dashboard.district_overview(user=users["operator"], month=OCT)
+    with pytest.raises(PermissionDenied):
+        dashboard.cases_behind(user=users["operator"], metric="received", unit_id=None, start=OCT, end=dt.date(2026, 11, 1))
+    homeless = make_user("handler-district", "handler")  # a handler on the district node: no handling unit
+    assert not dashboard.may_see_dashboard(homeless)
+
+
+EVENT_METRICS = [key for key, m in dashboard.METRICS.items() if m.kind == "event" and key != "closed"]
+
+
+@pytest.mark.parametrize("role", ["leader", "street", "community", "dept", "other_street"])
+def test_every_figure_drills_down_to_as_many_rows(october, users, role):
+    user = users[role]
+    overview = dashboard.district_overview(user=user, month=OCT)
+    period = overview["period"]
+    assert (period.start, period.end) == (OCT, dt.date(2026, 11, 1))
+    for metric in EVENT_METRICS:
+        rows = dashboard.cases_behind(user=user, metric=metric, unit_id=None, start=period.start, end=period.end)
+        assert rows.count() == overview["figures"][metric], (role, metric)
+    closed = dashboard.cases_behind(user=user, metric="closed", unit_id=None, start=period.start, end=period.end)
+    assert closed.count() == overview["closed"]
+    intake = dashboard.cases_behind(user=user, metric="intake", unit_id=None, start=period.start, end=period.end)
+    assert intake.count() == overview["intake"]
+    for row in overview["categories"] + overview["channels"]:
+        behind = dashboard.cases_behind(user=user, metric=row["metric"], unit_id=None, start=period.start, end=period.end)
+        assert behind.count() == row["count"], (role, row)
+
+
+def test_the_district_figures_are_the_scenarios(october, users):
+    figures = dashboard.district_overview(user=users["leader"], month=OCT)["figures"]
+    # dispatches: a, b, c twice, d, e = 6, plus b's delegation = 7 received
+    assert figures["dispatched"] == 6 and figures["received"] == 7
+    assert figures["returned"] == 1 and figures["extended"] == 1
+    assert figures["rehandled"] == 2  # b reopened by the resident, e sent back
+    assert figures["rated"] == 3 and figures["satisfied"] == 2 and figures["unsatisfied"] == 1
+    assert figures["no_feedback"] == 1
+    # on time: a, d, e and c's second dispatch; b acknowledged the next day; c's first was returned
+    assert figures["responded"] == 4
+    assert figures["overdue"] >= 2  # c (at SJJ) and d are past their resolve-by deadline on 10-30
+
+
+def test_each_ranking_row_drills_down_to_its_own_figures(october, users):
+    user = users["leader"]
+    period = dashboard.period_of(month=OCT)
+    tables = dashboard.ranking_tables(user=user, period=period)
+    assert [t.kind for t in tables] == ["dept", "street", "community"]
+    checked = 0
+    for table in tables:
+        for row in table.rows:
+            if not row.rates.received:
+                continue
+            for metric in ("received", "responded", "replied", "replied_on_time", "rehandled", "overdue", "satisfied"):
+                behind = dashboard.cases_behind(user=user, metric=metric, unit_id=row.unit.pk, start=period.start, end=period.end)
+                assert behind.count() == dashboard.figure_of(row.rates, metric), (row.unit.key, metric)
+            checked += 1
+    assert checked >= 5  # CGJ, SJJ, JSL, LSZ, JSL03 (LSZ01 has no events of its own)
+
+
+def test_a_street_office_sees_its_own_and_its_communities_rows_only(october, users):
+    tables = dashboard.ranking_tables(user=users["street"], period=dashboard.period_of(month=OCT))
+    keys = {row.unit.key for table in tables for row in table.rows}
+    assert "street:JSL" in keys and "community:JSL03" in keys
+    assert not any(key.startswith("dept:") or key in ("street:LSZ", "community:LSZ01") for key in keys)
+
+
+def test_a_handler_cannot_drill_into_another_units_figures(october, users):
+    period = dashboard.period_of(month=OCT)
+    with pytest.raises(PermissionDenied):
+        dashboard.cases_behind(user=users["street"], metric="received", unit_id=unit("street:LSZ").pk, start=period.start, end=period.end)
+    own = dashboard.cases_behind(user=users["street"], metric="received", unit_id=unit("community:JSL03").pk, start=period.start, end=period.end)
+    assert [c.pk for c in own] == [october["b"].pk]  # the delegation
+
+
+def test_a_case_counted_twice_is_listed_twice(october, users):
+    period = dashboard.period_of(month=OCT)
+    rows = dashboard.cases_behind(user=users["leader"], metric="dispatched", unit_id=None, start=period.start, end=period.end)
+    assert [c.pk for c in rows].count(october["c"].pk) == 2
+
+
+def test_unknown_metrics_and_bad_periods_are_refused(users):
+    with pytest.raises(ValueError):
+        dashboard.cases_behind(user=users["leader"], metric="bogus", unit_id=None, start=OCT, end=dt.date(2026, 11, 1))
+    with pytest.raises(ValueError):
+        dashboard.cases_behind(user=users["leader"], metric="category:NOPE", unit_id=None, start=OCT, end=dt.date(2026, 11, 1))
+    with pytest.raises(ValueError):
+        dashboard.period_of(start=dt.date(2026, 10, 5), end=dt.date(2026, 10, 5))
+
+
+def test_a_range_that_is_not_a_month_ranks_by_score_without_lists(october, users):
+    period = dashboard.period_of(start=dt.date(2026, 10, 12), end=dt.date(2026, 10, 14))
+    assert period.month is None
+    tables = dashboard.ranking_tables(user=users["leader"], period=period)
+    assert all(not t.official and not t.red and not t.black for t in tables)
+    streets = next(t for t in tables if t.kind == "street")
+    scores = [row.rates.score for row in streets.rows if row.rates.score is not None]
+    assert scores == sorted(scores, reverse=True) and scores
+
+
+def test_the_trend_covers_twelve_months_ending_with_the_period(october, users):
+    trend = dashboard.district_overview(user=users["leader"], month=OCT)["trend"]
+    assert [t["month"] for t in trend][0] == dt.date(2025, 11, 1) and trend[-1]["month"] == OCT
+    assert trend[-1]["received"] == 7 and trend[-1]["intake"] == 6
+    assert trend[-1]["resolution_rate"] == pytest.approx(2 / 3)
+    assert sum(t["received"] for t in trend[:-1]) == 0
