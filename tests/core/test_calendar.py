@@ -108,3 +108,132 @@ def test_resyncing_the_official_schedule_keeps_local_days(users):
 def test_malformed_working_hours_are_refused():
     with pytest.raises(ValueError):
         parse_working_hours("18:00-08:30")
+
+
+# ---------------------------------------------------------------- next year: provisional, then official
+
+from django.core.management import call_command  # noqa: E402
+
+from minsheng.core.calendar import invalidate_calendar, statutory_days_off  # noqa: E402
+from minsheng.core.models import AuditEntry, CalendarYear  # noqa: E402
+from minsheng.core.services import calendar_ensure_years, calendar_load_provisional, calendar_load_schedule  # noqa: E402
+
+SCHEDULE_2027 = {
+    "year": 2027,
+    "holidays": {"元旦": ["2027-01-01"], "春节": ["2027-02-05..2027-02-11"]},
+    "workdays": {"春节": ["2027-02-13"]},
+}
+
+
+def _forget(year: int) -> None:
+    CalendarDay.objects.filter(date__year=year).delete()
+    CalendarYear.objects.filter(year=year).delete()
+    invalidate_calendar()
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_the_statutory_holidays_are_days_off_in_the_official_schedules(year):
+    import chinese_calendar
+
+    days = statutory_days_off(year)
+    assert len(days) == 13  # the law's 13 days since 2025
+    assert all(not chinese_calendar.is_workday(day) for day, _ in days), [d for d, _ in days if chinese_calendar.is_workday(d)]
+
+
+def test_the_lunar_holidays_of_2027_fall_on_their_dates():
+    days = dict(statutory_days_off(2027))
+    assert days[dt.date(2027, 2, 5)] == "春节"  # 除夕
+    assert days[dt.date(2027, 2, 8)] == "春节"  # 正月初三
+    assert (days[dt.date(2027, 4, 5)], days[dt.date(2027, 6, 9)], days[dt.date(2027, 9, 15)]) == ("清明节", "端午节", "中秋节")
+
+
+def test_a_provisional_year_counts_statutory_holidays_and_weekends():
+    _forget(2027)
+    assert calendar_load_provisional(year=2027) == 7  # the weekday ones
+    invalidate_calendar()
+    cal = get_calendar()
+    assert CalendarYear.objects.get(year=2027).provisional
+    assert not cal.is_workday(dt.date(2027, 1, 1)) and not cal.is_workday(dt.date(2027, 2, 8))
+    assert cal.is_workday(dt.date(2027, 1, 4)) and not cal.is_workday(dt.date(2027, 1, 2))
+    # A deadline across the new year skips New Year's Day and the weekend.
+    assert cal.add_working_time(at("2026-12-31T17:00"), dt.timedelta(hours=2)) == at("2027-01-04T09:30")
+    assert calendar_load_provisional(year=2027) == 0  # already loaded: nothing changes
+
+
+def test_next_year_is_made_provisional_when_its_schedule_is_unknown():
+    _forget(2027)
+    done = calendar_ensure_years(today=dt.date(2026, 12, 1))
+    assert done == {"2027": 7}
+    assert CalendarYear.objects.get(year=2027).provisional
+    assert calendar_ensure_years(today=dt.date(2026, 12, 2)) == {}  # cheap and idempotent
+
+
+def test_the_official_schedule_replaces_the_provisional_one_and_keeps_local_days(users):
+    _forget(2027)
+    calendar_load_provisional(year=2027)
+    calendar_set_local_day(date=dt.date(2027, 3, 3), is_workday=False, name="区里特批休息", acting_user=users["admin"])
+    year, written = calendar_load_schedule(document=SCHEDULE_2027, acting_user=users["admin"])
+    invalidate_calendar()
+    cal = get_calendar()
+
+    assert (year, CalendarYear.objects.get(year=2027).provisional) == (2027, False)
+    assert not CalendarDay.objects.filter(date__year=2027, source=CalendarDay.Source.PROVISIONAL).exists()
+    assert written == 7  # Jan 1, Feb 5/8/9/10/11 off on weekdays, and Saturday Feb 13 at work
+    assert cal.is_workday(dt.date(2027, 2, 13)) and CalendarDay.objects.get(date=dt.date(2027, 2, 13)).name == "春节调休上班"
+    assert not cal.is_workday(dt.date(2027, 2, 10))
+    assert not cal.is_workday(dt.date(2027, 3, 3))  # the district's own day off survives
+    assert cal.is_workday(dt.date(2027, 5, 3))  # no longer a provisional guess: the file said nothing of May
+    assert AuditEntry.objects.filter(action="calendar.load", target="2027").exists()
+
+
+@pytest.mark.parametrize("document, message", [
+    ([], "mapping"),
+    ({"year": "2027", "holidays": {}}, "four-digit year"),
+    ({"year": 2027, "holidays": {"春节": ["2027-02-30"]}}, "not a date"),
+    ({"year": 2027, "holidays": {"春节": ["2028-02-05"]}}, "not in 2027"),
+    ({"year": 2027, "holidays": {"春节": ["2027-02-11..2027-02-05"]}}, "backwards"),
+    ({"year": 2027, "holidays": {"春节": ["2027-02-05"]}, "workdays": {"春节": ["2027-02-05"]}}, "twice"),
+    ({"year": 2027, "holidays": {}}, "holidays is empty"),
+    ({"year": 2027, "holidays": {"元旦": "2027-01-01"}}, "list of dates"),
+    ({"year": 2027, "holiday": {"元旦": ["2027-01-01"]}}, "unknown keys"),
+])
+def test_a_malformed_schedule_is_refused_and_changes_nothing(document, message):
+    _forget(2027)
+    calendar_load_provisional(year=2027)
+    before = list(CalendarDay.objects.filter(date__year=2027).values_list("date", "source"))
+    with pytest.raises(ValueError, match=message):
+        calendar_load_schedule(document=document)
+    assert list(CalendarDay.objects.filter(date__year=2027).values_list("date", "source")) == before
+    assert CalendarYear.objects.get(year=2027).provisional
+
+
+def test_the_command_loads_a_schedule_file_and_reports_the_years(tmp_path, capsys):
+    import yaml
+
+    _forget(2027)
+    path = tmp_path / "2027.yaml"
+    path.write_text(yaml.safe_dump(SCHEDULE_2027, allow_unicode=True), encoding="utf-8")
+    call_command("calendar", "load", str(path))
+    out = capsys.readouterr().out
+    assert "2027: official schedule loaded" in out and "2027  official" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("year: 2027\nholidays: {春节: [not-a-date]}\n", encoding="utf-8")
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("calendar", "load", str(bad))
+
+
+def test_the_admin_is_told_when_next_years_schedule_is_missing(client, users):
+    import time_machine
+
+    _forget(2027)
+    calendar_load_provisional(year=2027)
+    with time_machine.travel(dt.datetime(2026, 12, 1, 10, tzinfo=CST), tick=False):
+        client.force_login(users["admin"])
+        assert "2027年节假日安排尚未录入" in client.get("/desk/", follow=True).content.decode()
+        client.force_login(users["dispatcher"])
+        assert "节假日安排尚未录入" not in client.get("/desk/", follow=True).content.decode()  # only the admin can act on it
+        calendar_load_schedule(document=SCHEDULE_2027)
+        client.force_login(users["admin"])
+        assert "节假日安排尚未录入" not in client.get("/desk/", follow=True).content.decode()

@@ -804,7 +804,7 @@ def district_load_files(*, taxonomy_path, gazetteer_path) -> dict[str, int]:
     """Load a district (org tree, taxonomy, calendar) from its two YAML files."""
     import yaml
 
-    from minsheng.core.services import calendar_sync_official, district_load
+    from minsheng.core.services import calendar_ensure_years, calendar_sync_official, district_load
 
     try:
         taxonomy = yaml.safe_load(open(taxonomy_path, encoding="utf-8"))
@@ -819,6 +819,7 @@ def district_load_files(*, taxonomy_path, gazetteer_path) -> dict[str, int]:
         counts = district_load(taxonomy=taxonomy, gazetteer=gazetteer)
         counts.update(taxonomy_load(taxonomy=taxonomy))
         counts["calendar_days"] = calendar_sync_official()
+        counts["calendar_days"] += sum(calendar_ensure_years().values())
     return counts
 
 

@@ -2,9 +2,11 @@
 and arithmetic in working time for deadlines.
 
 The official schedule is copied from chinesecalendar into `CalendarDay` rows so the admin can
-add local days off and next year's schedule as soon as the State Council announces it. A
-working-time deadline that would fall in a year not yet loaded raises `CalendarOutOfRange`
-instead of guessing: a wrong deadline is worse than a clear error.
+add local days off and next year's schedule as soon as the State Council announces it
+(`minsheng calendar load FILE`). Until then the next year is *provisional*: weekends and the
+public holidays the law fixes, without the yearly 调休 — close enough for deadlines that
+reach into January, and flagged to the admin. A working-time deadline that would fall in a
+year with neither raises `CalendarOutOfRange` instead of guessing.
 """
 
 from __future__ import annotations
@@ -163,6 +165,26 @@ def official_exceptions(year: int) -> list[tuple[dt.date, bool, str]]:
             rows.append((day, is_work, f"{label}调休上班" if is_work else label))
         day += dt.timedelta(days=1)
     return rows
+
+
+def statutory_days_off(year: int) -> list[tuple[dt.date, str]]:
+    """The public holidays the law fixes for `year` (全国年节及纪念日放假办法, as revised in
+    2024: 13 days), lunar dates converted with lunardate and 清明 from the solar terms. The
+    State Council's yearly notice adds the bridging days and the adjusted working weekends
+    (调休), which no rule can predict; this is what a provisional year is made of until the
+    notice is loaded."""
+    import chinese_calendar
+    from lunardate import LunarDate
+
+    new_year = LunarDate(year, 1, 1).to_solar_date()
+    days = [(dt.date(year, 1, 1), "元旦")]
+    days += [(new_year + dt.timedelta(days=offset), "春节") for offset in range(-1, 3)]
+    qingming = [day for day, name in chinese_calendar.get_solar_terms(dt.date(year, 4, 1), dt.date(year, 4, 10)) if name == "清明"]
+    days += [(qingming[0], "清明节")]
+    days += [(dt.date(year, 5, 1), "劳动节"), (dt.date(year, 5, 2), "劳动节")]
+    days += [(LunarDate(year, 5, 5).to_solar_date(), "端午节"), (LunarDate(year, 8, 15).to_solar_date(), "中秋节")]
+    days += [(dt.date(year, 10, day), "国庆节") for day in (1, 2, 3)]
+    return sorted(day for day in days if day[0].year == year)
 
 
 _HOLIDAY_NAMES = {

@@ -101,6 +101,7 @@ class CalendarDay(models.Model):
 
     class Source(models.TextChoices):
         OFFICIAL = "official", _("国务院安排")
+        PROVISIONAL = "provisional", _("暂定（法定节假日）")
         LOCAL = "local", _("本地调整")
 
     date = models.DateField(_("日期"), unique=True)
@@ -118,11 +119,14 @@ class CalendarDay(models.Model):
 
 
 class CalendarYear(models.Model):
-    """A year whose official holiday schedule is loaded. Working-day deadlines are refused
-    past the last loaded year rather than guessed (the schedule is announced each November)."""
+    """A year whose holiday schedule is loaded: the official one, or a provisional one (the
+    statutory holidays) for next year until its schedule is announced, usually in November.
+    Working-day deadlines are refused past the last loaded year rather than guessed."""
 
     year = models.PositiveIntegerField(_("年份"), unique=True)
     loaded_at = models.DateTimeField(default=timezone.now)
+    #: Only the public holidays the law fixes, until the State Council's notice is loaded.
+    provisional = models.BooleanField(_("暂定"), default=False)
 
     class Meta:
         verbose_name = _("已录入年度")
@@ -130,7 +134,7 @@ class CalendarYear(models.Model):
         ordering = ["year"]
 
     def __str__(self) -> str:
-        return str(self.year)
+        return f"{self.year}（暂定）" if self.provisional else str(self.year)
 
 
 class OutboxMessage(models.Model):

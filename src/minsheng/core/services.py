@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .calendar import invalidate_calendar, official_exceptions, official_years
+from .calendar import invalidate_calendar, official_exceptions, official_years, statutory_days_off
 from .choices import UnitKind
 from .models import AuditEntry, CalendarDay, CalendarYear, OutboxMessage, Unit, User
 
@@ -142,15 +142,112 @@ def calendar_sync_official(*, years: Iterable[int] | None = None) -> int:
     """
     written = 0
     for year in years or official_years():
-        for day, is_work, name in official_exceptions(year):
-            existing = CalendarDay.objects.filter(date=day).first()
-            if existing and existing.source == CalendarDay.Source.LOCAL:
-                continue
-            CalendarDay.objects.update_or_create(date=day, defaults={"is_workday": is_work, "name": name, "source": CalendarDay.Source.OFFICIAL})
-            written += 1
-        CalendarYear.objects.get_or_create(year=year)
-    transaction.on_commit(invalidate_calendar)
+        written += _calendar_year_replace(year, official_exceptions(year), provisional=False)
     return written
+
+
+def _calendar_year_replace(year: int, days: Iterable[tuple[dt.date, bool, str]], *, provisional: bool) -> int:
+    """Make `days` the schedule of `year`: the year's official and provisional rows are
+    replaced, the district's local rows kept. Returns how many days were written."""
+    days = list(days)
+    if any(day.year != year for day, _, _ in days):
+        raise ValueError(f"every day of the schedule must be in {year}")
+    local = set(CalendarDay.objects.filter(date__year=year, source=CalendarDay.Source.LOCAL).values_list("date", flat=True))
+    CalendarDay.objects.filter(date__year=year).exclude(source=CalendarDay.Source.LOCAL).delete()
+    source = CalendarDay.Source.PROVISIONAL if provisional else CalendarDay.Source.OFFICIAL
+    rows = [CalendarDay(date=day, is_workday=is_work, name=name[:50], source=source) for day, is_work, name in days if day not in local]
+    CalendarDay.objects.bulk_create(rows)
+    CalendarYear.objects.update_or_create(year=year, defaults={"provisional": provisional, "loaded_at": timezone.now()})
+    transaction.on_commit(invalidate_calendar)
+    return len(rows)
+
+
+@transaction.atomic
+def calendar_load_provisional(*, year: int) -> int:
+    """Load `year` as provisional — weekends and the statutory public holidays — unless its
+    schedule is already loaded. Returns the days written (0 when the year was there)."""
+    if CalendarYear.objects.filter(year=year).exists():
+        return 0
+    days = [(day, False, name) for day, name in statutory_days_off(year) if day.weekday() < 5]
+    written = _calendar_year_replace(year, days, provisional=True)
+    audit_record(action="calendar.provisional", actor=None, target=str(year), detail={"days": written})
+    return written
+
+
+@transaction.atomic
+def calendar_load_schedule(*, document: dict, acting_user: User | None = None) -> tuple[int, int]:
+    """Load a year's official schedule from a document (the State Council's notice typed in):
+
+        year: 2027
+        holidays:            # days off, each a date or a "first..last" range
+          元旦: [2027-01-01]
+          春节: ["2027-02-05..2027-02-11"]
+        workdays:            # adjusted working weekends (调休上班)
+          春节: [2027-02-13]
+
+    Replaces the year's official or provisional days, keeps local ones. Returns (year, days
+    written). Raises ValueError with a clear message when the document is malformed."""
+    if not isinstance(document, dict):
+        raise ValueError("the schedule must be a mapping with year, holidays and workdays")
+    year = document.get("year")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ValueError("year must be a four-digit year, e.g. year: 2027")
+    unknown = set(document) - {"year", "holidays", "workdays"}
+    if unknown:
+        raise ValueError(f"unknown keys: {', '.join(sorted(map(str, unknown)))}")
+    days: dict[dt.date, tuple[bool, str]] = {}
+    for key, is_work in (("holidays", False), ("workdays", True)):
+        section = document.get(key) or {}
+        if not isinstance(section, dict):
+            raise ValueError(f"{key} must map a holiday's name to a list of dates")
+        for name, entries in section.items():
+            for day in _schedule_dates(entries, f"{key}.{name}"):
+                if day.year != year:
+                    raise ValueError(f"{key}.{name}: {day} is not in {year}")
+                if day in days:
+                    raise ValueError(f"{key}.{name}: {day} is listed twice")
+                days[day] = (is_work, f"{name}调休上班" if is_work else str(name))
+    if not any(not is_work for is_work, _ in days.values()):
+        raise ValueError("holidays is empty: a year has at least the statutory public holidays")
+    rows = [(day, is_work, name) for day, (is_work, name) in sorted(days.items()) if is_work != (day.weekday() < 5)]
+    written = _calendar_year_replace(year, rows, provisional=False)
+    audit_record(action="calendar.load", actor=acting_user, target=str(year), detail={"days": written})
+    return year, written
+
+
+def _schedule_dates(entries, where: str) -> list[dt.date]:
+    if not isinstance(entries, list):
+        raise ValueError(f"{where}: expected a list of dates")
+    dates = []
+    for entry in entries:
+        text = entry.isoformat() if isinstance(entry, dt.date) else str(entry)
+        first, _, last = text.partition("..")
+        try:
+            start = dt.date.fromisoformat(first.strip())
+            end = dt.date.fromisoformat(last.strip()) if last else start
+        except ValueError:
+            raise ValueError(f"{where}: {text!r} is not a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD)") from None
+        if end < start or (end - start).days > 31:
+            raise ValueError(f"{where}: the range {text!r} runs backwards or is longer than a month")
+        dates += [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    return dates
+
+
+def calendar_ensure_years(*, today: dt.date | None = None) -> dict[str, int]:
+    """Keep this year and next year loaded: the official schedule where chinesecalendar
+    knows it (replacing a provisional year), else a provisional one. Cheap when nothing is
+    missing, so it runs with the periodic jobs."""
+    today = today or timezone.localdate()
+    wanted = (today.year, today.year + 1)
+    loaded = dict(CalendarYear.objects.filter(year__in=wanted).values_list("year", "provisional"))
+    known = set(official_years())
+    done = {}
+    for year in wanted:
+        if year in known and loaded.get(year, True):
+            done[str(year)] = calendar_sync_official(years=[year])
+        elif year not in loaded:
+            done[str(year)] = calendar_load_provisional(year=year)
+    return done
 
 
 @transaction.atomic

@@ -34,13 +34,14 @@ def run_periodic_jobs() -> dict:
     from minsheng.cases.services import cases_close_unanswered, cases_flag_due
 
     from .outbox import outbox_process
+    from .services import calendar_ensure_years
 
     results: dict = {
         "outbox": outbox_process(),
         "flags": cases_flag_due(),
         "closed_without_feedback": cases_close_unanswered(),
     }
-    for name, job in _registered.items():
+    for name, job in {"calendar": calendar_ensure_years, **_registered}.items():
         try:
             results[name] = job()
         except Exception:  # one app's failing job must not stop the others
