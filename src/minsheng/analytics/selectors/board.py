@@ -1,0 +1,225 @@
+"""Reads for the public board (/board/) and the monthly briefing: the district's monthly
+figures, what the month's appeals were about, the most frequent problems, and cases fit to
+show the public — always through `anonymise_text`, never with a name, a phone, a door
+number or a tracking code.
+
+Figures come from the event log as the rates do (`district_rates`): a month's counts are the
+events that happened in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from minsheng.cases.choices import CaseKind, CaseState
+from minsheng.cases.models import Case, CaseEvent
+
+from ..anonymise import anonymise_text
+from .rates import _as_instant, district_rates, month_bounds
+
+PUBLIC_TEXT_LENGTH = 80
+RESOLVED_PAGE_SIZE = 10
+# How far back the board lists resolved cases.
+RESOLVED_WINDOW = dt.timedelta(days=365)
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def months_back(month: dt.date, count: int) -> list[dt.date]:
+    """The `count` months ending with `month` (its first days), oldest first."""
+    result = [month_start(month)]
+    while len(result) < count:
+        result.append((result[-1] - dt.timedelta(days=1)).replace(day=1))
+    return list(reversed(result))
+
+
+def month_figures(month: dt.date) -> dict:
+    """The district's figures for one month, as plain values (cacheable, JSON-able):
+    appeals received (受理), dispatched, replied, closed (办结), the 三率 and the on-time rate
+    (fractions 0..1 or None), red flags raised, average handling time and the composite score."""
+    start, end = month_bounds(month_start(month))
+    rates = district_rates(start=start, end=end)
+    counts = CaseEvent.objects.filter(at__gte=_as_instant(start), at__lt=_as_instant(end)).aggregate(
+        received=Count("id", filter=Q(action="submit")),
+        closed=Count("id", filter=Q(action__in=["feedback_close", "close_no_feedback"])),
+    )
+    return {
+        "month": f"{start:%Y-%m}",
+        "received": counts["received"],
+        "dispatched": rates.dispatches,
+        "replied": rates.replies,
+        "closed": counts["closed"],
+        "feedbacks": rates.feedbacks,
+        "response_rate": rates.response_rate,
+        "resolution_rate": rates.resolution_rate,
+        "satisfaction_rate": rates.satisfaction_rate,
+        "on_time_rate": rates.on_time_rate,
+        "overdue": rates.overdue,
+        "avg_handling_hours": rates.avg_handling_hours,
+        "score": rates.score,
+    }
+
+
+def month_series(month: dt.date, count: int = 12) -> list[dict]:
+    """`month_figures` of the `count` months ending with `month`, oldest first."""
+    return [month_figures(m) for m in months_back(month, count)]
+
+
+def category_breakdown(month: dt.date) -> list[dict]:
+    """Appeals received in the month by category (大类), most first: [{"category", "count"}]."""
+    start, end = month_bounds(month_start(month))
+    rows = (
+        CaseEvent.objects.filter(action="submit", at__gte=_as_instant(start), at__lt=_as_instant(end))
+        .values(category=Coalesce("case__category__parent__name", "case__category__name"))
+        .annotate(count=Count("id"))
+        .order_by("-count", "category")
+    )
+    return [{"category": row["category"] or "未分类", "count": row["count"]} for row in rows]
+
+
+def frequent_problems(month: dt.date, limit: int = 5) -> list[dict]:
+    """The month's most frequent subcategory × street pairs among the appeals received:
+    [{"category", "subcategory", "street", "count"}], most first."""
+    start, end = month_bounds(month_start(month))
+    rows = (
+        CaseEvent.objects.filter(action="submit", at__gte=_as_instant(start), at__lt=_as_instant(end), case__category__isnull=False)
+        .values("case__category__parent__name", "case__category__name", "case__street__name")
+        .annotate(count=Count("id"))
+        .order_by("-count", "case__category__name", "case__street__name")[:limit]
+    )
+    return [
+        {
+            "category": row["case__category__parent__name"] or row["case__category__name"],
+            "subcategory": row["case__category__name"],
+            "street": row["case__street__name"] or "",
+            "count": row["count"],
+        }
+        for row in rows
+    ]
+
+
+def top_problems(month: dt.date, limit: int = 5) -> list[dict]:
+    """The month's top problems (每月一题 candidates), as `{"title", "count", ...}` rows.
+
+    The hotspot analysis (`selectors.hotspots.top_problems`) when it is installed; the plain
+    subcategory × street frequency otherwise."""
+    try:
+        from .hotspots import top_problems as hotspot_top_problems
+    except ImportError:
+        rows = frequent_problems(month, limit)
+    else:
+        rows = list(hotspot_top_problems(month=month_start(month), limit=limit))
+    return [_problem_row(row) for row in rows[:limit]]
+
+
+def _problem_row(row: dict) -> dict:
+    """One top problem with a readable title, whatever the source named its fields."""
+    row = dict(row)
+    title = row.get("title") or row.get("label") or row.get("name")
+    if not title:
+        what = row.get("subcategory_name") or row.get("subcategory") or row.get("category_name") or row.get("category") or ""
+        street = row.get("street_name") or row.get("street") or ""
+        place = row.get("place") or ""
+        where = place if not street or place.startswith(street) else f"{street}{place}"
+        title = " · ".join(str(part) for part in (where or street, what) if part) or "—"
+    row["title"] = str(title)
+    count = row.get("count", row.get("cases", row.get("total", 0)))
+    row["count"] = int(count or 0)
+    return row
+
+
+# ---------------------------------------------------------------- cases shown to the public
+
+
+@dataclass
+class PublicCase:
+    """A case as the public may see it: where, what about, when — nothing that picks out
+    the resident and no tracking code."""
+
+    category: str
+    street: str
+    community: str
+    submitted_on: dt.date
+    closed_on: dt.date | None
+    text: str
+    reply: str
+    unit: str = ""
+    feedback: str = ""
+    due_on: dt.date | None = None
+    comment: str = ""
+
+
+def _names_of(case: Case) -> tuple[str, ...]:
+    return tuple(name for name in [case.reporter_name, *(co.name for co in case.co_reporters.all())] if name)
+
+
+def public_case(case: Case, *, limit: int = PUBLIC_TEXT_LENGTH) -> PublicCase:
+    """`case` anonymised: text, reply and comment without personal data, shortened."""
+    names = _names_of(case)
+    category = case.category
+    local = timezone.localtime
+    return PublicCase(
+        category=(f"{category.parent.name}/{category.name}" if category and category.parent_id else (category.name if category else "")),
+        street=case.street.name if case.street_id else "",
+        community=case.community.name if case.community_id else "",
+        submitted_on=local(case.submitted_at).date(),
+        closed_on=local(case.closed_at).date() if case.closed_at else None,
+        text=anonymise_text(case.text, names=names, limit=limit),
+        reply=anonymise_text(case.reply_text, names=names, limit=limit),
+        unit=case.main_unit.name if case.main_unit_id else "",
+        feedback=case.get_feedback_display() if case.feedback else "",
+        due_on=local(case.resolve_due_at).date() if case.resolve_due_at else None,
+        comment=anonymise_text(case.feedback_comment, names=names, limit=limit),
+    )
+
+
+def _public_cases():
+    return Case.objects.select_related("category__parent", "street", "community", "main_unit").prefetch_related("co_reporters")
+
+
+def resolved_cases_page(*, page: int | str | None = 1, per_page: int = RESOLVED_PAGE_SIZE, now: dt.datetime | None = None) -> Page:
+    """One page of the appeals closed in the last year, newest first, each a `PublicCase`.
+    Only resident appeals closed as resolved (not merged, rejected or erased on request)."""
+    now = now or timezone.now()
+    closed = (
+        _public_cases()
+        .filter(kind=CaseKind.APPEAL, state=CaseState.CLOSED, closed_at__gte=now - RESOLVED_WINDOW, closed_at__lte=now)
+        .exclude(feedback_resolved=False)
+        .filter(personal_data_erased_at__isnull=True)
+        .order_by("-closed_at", "-id")
+    )
+    paginator = Paginator(closed, per_page)
+    result = paginator.get_page(page)
+    result.object_list = [public_case(case) for case in result.object_list]
+    return result
+
+
+def notable_cases(month: dt.date, *, limit: int = 3) -> dict[str, list[PublicCase]]:
+    """Cases for the briefing's 典型案例: `praised` — closed in the month with the resident
+    satisfied (those with a written comment first); `overdue` — given a red flag (红牌) in the
+    month, most recent first. Anonymised."""
+    start, end = (_as_instant(d) for d in month_bounds(month_start(month)))
+    praised_events = list(
+        CaseEvent.objects.filter(action="feedback_close", at__gte=start, at__lt=end, data__rating="satisfied")
+        .order_by("-at", "-id")
+        .values_list("case_id", "reason")
+    )
+    with_comment = [case_id for case_id, reason in praised_events if reason.strip()]
+    others = [case_id for case_id, reason in praised_events if not reason.strip()]
+    praised_ids = list(dict.fromkeys(with_comment + others))[:limit]
+    overdue_ids = list(dict.fromkeys(
+        CaseEvent.objects.filter(action="flag", at__gte=start, at__lt=end, data__flag="red").order_by("-at", "-id").values_list("case_id", flat=True)
+    ))[:limit]
+    loaded = _public_cases().in_bulk(praised_ids + overdue_ids)
+    return {
+        "praised": [public_case(loaded[pk]) for pk in praised_ids if pk in loaded],
+        "overdue": [public_case(loaded[pk]) for pk in overdue_ids if pk in loaded],
+    }
