@@ -178,3 +178,85 @@ def test_the_trend_covers_twelve_months_ending_with_the_period(october, users):
     assert trend[-1]["received"] == 7 and trend[-1]["intake"] == 6
     assert trend[-1]["resolution_rate"] == pytest.approx(2 / 3)
     assert sum(t["received"] for t in trend[:-1]) == 0
+
+
+# ---------------------------------------------------------------- pages
+
+def _login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_the_dashboard_page_per_role(client, october, users):
+    url = "/desk/analytics/dashboard/?month=2026-10"
+    expect = {"leader": 200, "admin": 200, "dispatcher": 200, "street": 200, "community": 200, "dept": 200, "operator": 403}
+    for role, status in expect.items():
+        response = _login(client, users[role]).get(url)
+        assert response.status_code == status, role
+        nav = '/desk/analytics/dashboard/"' in response.content.decode()
+        assert nav == (status == 200), role
+    client.logout()
+    assert client.get(url).status_code == 302  # to the login page
+
+
+def test_the_leader_sees_the_district_with_links_to_every_figure(client, october, users, settings):
+    settings.MINSHENG_RANKING_MIN_VOLUME = 1
+    page = _login(client, users["leader"]).get("/desk/analytics/dashboard/?month=2026-10").content.decode()
+    assert "全区" in page and "红榜" in page and "黑榜" in page
+    assert page.count("/desk/analytics/drilldown/?metric=") > 30
+    for name in ("建设路街道", "林山寨街道", "区城市管理局", "区市场监督管理局", "计划路社区"):
+        assert name in page, name
+    assert 'id="dashboard-data"' in page and "analytics/dashboard.js" in page
+
+
+def test_a_street_office_sees_only_its_territory(client, october, users):
+    page = _login(client, users["street"]).get("/desk/analytics/dashboard/?month=2026-10").content.decode()
+    assert "建设路街道" in page and 'data-ranking="community"' in page
+    assert 'data-ranking="dept"' not in page and "林山寨街道</a>" not in page
+
+
+def test_bad_periods_get_a_clear_error(client, users):
+    client.force_login(users["leader"])
+    for query in ("month=2026-13", "month=abc", "start=2026-10-05", "start=2026-10-05&end=2026-10-01", "start=2020-01-01&end=2026-01-01"):
+        response = client.get(f"/desk/analytics/dashboard/?{query}")
+        assert response.status_code == 400, query
+        assert "data-dashboard-error" in response.content.decode()
+
+
+def test_a_range_of_days_is_accepted(client, october, users):
+    response = _login(client, users["leader"]).get("/desk/analytics/dashboard/?start=2026-10-12&end=2026-10-13")
+    assert response.status_code == 200
+    assert "区间指标" in response.content.decode()
+
+
+def test_the_drilldown_page_lists_the_rows_of_the_figure(client, october, users):
+    client.force_login(users["leader"])
+    response = client.get("/desk/analytics/drilldown/?metric=dispatched&start=2026-10-01&end=2026-10-31")
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 6
+    assert response.content.decode().count(october["c"].tracking_code) >= 2
+    ranking_row = client.get(f"/desk/analytics/drilldown/?metric=received&unit={unit('street:JSL').pk}&start=2026-10-01&end=2026-10-31")
+    assert {c.pk for c in ranking_row.context["page"]} == {october["a"].pk, october["b"].pk, october["d"].pk}
+
+
+def test_the_drilldown_refuses_other_units_and_bad_input(client, october, users):
+    client.force_login(users["street"])
+    other = client.get(f"/desk/analytics/drilldown/?metric=received&unit={unit('street:LSZ').pk}&start=2026-10-01&end=2026-10-31")
+    assert other.status_code == 403
+    for query in ("metric=nope&start=2026-10-01&end=2026-10-31", "metric=received&start=2026-10-31&end=2026-10-01",
+                  "metric=received&start=x&end=2026-10-01", "metric=received"):
+        assert client.get(f"/desk/analytics/drilldown/?{query}").status_code == 400, query
+    client.force_login(users["operator"])
+    assert client.get("/desk/analytics/drilldown/?metric=received&start=2026-10-01&end=2026-10-31").status_code == 403
+
+
+def test_the_briefing_button_links_to_the_month(client, users):
+    from django.urls import NoReverseMatch, reverse
+
+    page = _login(client, users["leader"]).get("/desk/analytics/dashboard/?month=2026-10").content.decode()
+    try:
+        url = reverse("analytics:briefing")
+    except NoReverseMatch:
+        assert "data-briefing" not in page
+    else:
+        assert f'{url}?month=2026-10' in page

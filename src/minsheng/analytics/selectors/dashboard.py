@@ -99,11 +99,13 @@ def scope_for(user) -> Scope:
 
 
 def may_see_dashboard(user) -> bool:
-    try:
-        scope_for(user)
-    except PermissionDenied:
+    """Whether `user` has a dashboard (the same rule as `scope_for`, without its queries:
+    the navigation asks on every page)."""
+    if user is None or not user.is_authenticated or not user.is_active:
         return False
-    return True
+    if user.is_superuser or user.role in DISTRICT_ROLES:
+        return True
+    return user.role == Role.HANDLER and user.unit is not None and user.unit.kind in RANKED_KINDS
 
 
 def _target_unit(scope: Scope, unit_id: int | None) -> Unit | None:
