@@ -3,8 +3,6 @@ board is mounted at /board/."""
 
 from django.urls import path
 
-from .views import dashboard as dashboard_views
-
 from .views import briefing
 from .views import dashboard as dashboard_views
 
