@@ -9,6 +9,7 @@ import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from minsheng.analytics.selectors import hotspots
 from minsheng.cases.models import Case, Category
@@ -230,3 +231,49 @@ def test_top_problems_place_falls_back_to_street(users):
     seed(4, dt.date(2026, 11, 3), community=None, street="street:JSL")
     top = hotspots.top_problems(month=dt.date(2026, 11, 1))
     assert top[0]["place"] == unit("street:JSL").name and top[0]["community_id"] is None
+
+
+# ---------------------------------------------------------------- pages and ledgers
+
+
+def test_hotspot_page_and_ledgers(client, users):
+    import io
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    from minsheng.core.models import AuditEntry
+
+    today = timezone.localdate()
+    seed(6, today, phone="13812345678")
+    seed(2, today - dt.timedelta(days=7), community="community:LSZ01", sub="ZF.WYFW")
+    client.force_login(users["dispatcher"])
+    page = client.get(reverse("analytics:hotspots"))
+    body = page.content.decode()
+    assert page.status_code == 200 and "138****5678" in body and "13812345678" not in body
+    assert 'id="hotspots-trend"' in body and "<script>" not in body  # data as JSON, no inline script
+    query = {"start": (today - dt.timedelta(days=20)).isoformat(), "end": today.isoformat(), "street": unit("street:JSL").pk}
+    for table in ("heat", "weekly", "rising", "recurring", "reporters"):
+        response = client.get(reverse("analytics:hotspots_export", args=[table]), query)
+        assert response.status_code == 200, table
+        ws = load_workbook(io.BytesIO(response.content)).active
+        assert ws.freeze_panes == "A2" and ws["A1"].font.bold and ws.column_dimensions["A"].width > 5
+        if table == "weekly":
+            # Same filters as the screen: only JSL's six, dated by their week's Monday, as a date.
+            assert [(r[0].value.date(), r[5].value) for r in ws.iter_rows(min_row=2)] == [(hotspots.week_start(today), 6)]
+            assert ws["A2"].number_format == "yyyy-mm-dd"
+        if table == "reporters":
+            assert ws["A2"].value == "138****5678"
+    assert AuditEntry.objects.filter(action="export", target__startswith="analytics.hotspots:").count() == 5
+    assert client.get(reverse("analytics:hotspots_export", args=["nosuch"])).status_code == 404
+    # Bad filters: a clear note, and the default period instead of an error page.
+    bad = client.get(reverse("analytics:hotspots"), {"start": "2026-13-40", "end": "x"})
+    assert bad.status_code == 200 and "条件有误" in bad.content.decode()
+    token = hotspots.repeat_reporters(user=users["dispatcher"], start=today, end=today)[0].token
+    assert client.get(reverse("analytics:reporter_cases", args=[token])).content.decode().count('href="/desk/cases/') == 6
+    # Leaders see the figures but not the list of people.
+    client.force_login(users["leader"])
+    body = client.get(reverse("analytics:hotspots")).content.decode()
+    assert "138****5678" not in body and 'data-table="reporters"' not in body
+    assert client.get(reverse("analytics:hotspots_export", args=["reporters"])).status_code == 403
+    assert client.get(reverse("analytics:reporter_cases", args=[token])).status_code == 403

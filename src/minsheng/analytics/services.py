@@ -263,3 +263,13 @@ def topic_refresh_links(*, acting_user: User, topic: Topic) -> int:
         TopicNote.objects.create(topic=topic, kind=TopicNote.Kind.LINK, text=_("自动关联新案件 %(n)d 件") % {"n": added},
                                  author=acting_user, author_unit=acting_user.unit)
     return added
+
+
+# ---------------------------------------------------------------- ledgers
+
+
+def ledger_export_record(*, acting_user: User, target: str, filters: dict, rows: int, ip: str | None = None) -> None:
+    """An exported hotspot or topic ledger, in the audit log (as every export is)."""
+    audit_record(action="export", actor=acting_user, target=target, ip=ip, detail={
+        "filters": {k: str(v) for k, v in filters.items() if v not in (None, "")}, "rows": rows, "format": "xlsx",
+    })
