@@ -1,18 +1,23 @@
-"""Load test (locust): residents submitting appeals through the public form — every one runs
-the dispatch engine and, when it is sure, dispatches — while staff read their queues and
-open cases. Run by bench/load_run.sh against `minsheng serve` on PostgreSQL; see
-docs/reliability.md for the figures.
+"""Load test (locust): residents filing appeals — through the public JSON API (one request per
+appeal) and through the H5 form (the form page with its one-time token and CSRF cookie, then
+the POST) — while staff read their queues and open cases. Intelligent dispatch runs in the
+worker after each answer (the `intake.route` outbox message). Run by bench/load_run.sh
+against `minsheng serve` on PostgreSQL; figures in docs/reliability.md.
 
-    locust -f bench/load_locust.py --headless -u 40 -r 10 -t 150s --host http://127.0.0.1:8077
+    locust -f bench/load_locust.py --headless -u 60 -r 20 -t 600s --host http://127.0.0.1:8077
+
+Environment: LOAD_API_WEIGHT, LOAD_FORM_WEIGHT, LOAD_STAFF_WEIGHT (user mix), LOAD_PACING
+(seconds between one resident's appeals; 0 = as fast as answered), LOAD_STAFF_PASSWORD.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
 
-from locust import HttpUser, between, events, task
+from locust import FastHttpUser, between, constant_pacing, events, task
 
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -29,51 +34,73 @@ PROBLEMS = [
     "人行道井盖缺失，老人孩子容易掉进去",
 ]
 PASSWORD = os.environ.get("LOAD_STAFF_PASSWORD", "load-test-pass-1")
+PACING = float(os.environ.get("LOAD_PACING", "0"))
 
 
-class Resident(HttpUser):
-    """Opens the form and files an appeal (2 requests per submission)."""
+def appeal_text() -> tuple[str, str]:
+    place = random.choice(PLACES)
+    return f"{place}{random.choice(PROBLEMS)}（{random.randint(1, 10**9)}）", place
 
-    weight = int(os.environ.get("LOAD_RESIDENT_WEIGHT", 4))
-    wait_time = between(0.0, 0.2)
+
+def phone() -> str:
+    return f"13{random.randint(100000000, 999999999)}"
+
+
+class ApiResident(FastHttpUser):
+    """A relaying app or a resident's phone app: one JSON POST per appeal."""
+
+    weight = int(os.environ.get("LOAD_API_WEIGHT", 3))
+    wait_time = constant_pacing(PACING) if PACING else between(0.0, 0.05)
+
+    @task
+    def submit(self):
+        text, place = appeal_text()
+        body = json.dumps({"text": text, "address": place, "name": "测试", "phone": phone()}, ensure_ascii=False)
+        with self.client.post("/api/v1/public/appeals", data=body.encode(), headers={"Content-Type": "application/json"},
+                              name="POST /api/v1/public/appeals", catch_response=True) as response:
+            if response.status_code != 201 or "tracking_code" not in (response.text or ""):
+                response.failure(f"status {response.status_code}")
+
+
+class FormResident(FastHttpUser):
+    """A resident on the H5 page: the form (one-time token, CSRF cookie), then the POST."""
+
+    weight = int(os.environ.get("LOAD_FORM_WEIGHT", 1))
+    wait_time = constant_pacing(PACING) if PACING else between(0.0, 0.05)
 
     @task
     def submit(self):
         form = self.client.get("/appeal/new/", name="GET /appeal/new/")
-        token, csrf = TOKEN.search(form.text), CSRF.search(form.text)
+        token, csrf = TOKEN.search(form.text or ""), CSRF.search(form.text or "")
         if not (token and csrf):
-            form.failure("form without token")
             return
-        place = random.choice(PLACES)
-        data = {
-            "csrfmiddlewaretoken": csrf.group(1), "token": token.group(1),
-            "text": f"{place}{random.choice(PROBLEMS)}（{random.randint(1, 10**9)}）", "address": place,
-            "reporter_name": "测试", "reporter_phone": f"13{random.randint(100000000, 999999999)}",
-        }
-        with self.client.post("/appeal/new/", data=data, name="POST /appeal/new/ (submit+dispatch)", catch_response=True,
-                              allow_redirects=False) as response:
-            if response.status_code != 302 or "/done/" not in response.headers.get("Location", ""):
+        text, place = appeal_text()
+        data = {"csrfmiddlewaretoken": csrf.group(1), "token": token.group(1), "text": text, "address": place,
+                "reporter_name": "测试", "reporter_phone": phone()}
+        with self.client.post("/appeal/new/", data=data, name="POST /appeal/new/", catch_response=True,
+                              allow_redirects=False, headers={"Referer": self.host + "/appeal/new/"}) as response:
+            if response.status_code != 302 or "/done/" not in (response.headers.get("Location") or ""):
                 response.failure(f"status {response.status_code}")
 
 
-class Staff(HttpUser):
+class Staff(FastHttpUser):
     """A dispatcher or a street handler reading queues and opening cases."""
 
     weight = int(os.environ.get("LOAD_STAFF_WEIGHT", 1))
-    wait_time = between(0.2, 1.0)
+    wait_time = between(0.5, 1.5)
 
     def on_start(self):
         username = random.choice(["dispatcher", "street-JSL"])
         page = self.client.get("/accounts/login/", name="GET /accounts/login/")
-        csrf = CSRF.search(page.text).group(1)
-        self.client.post("/accounts/login/", {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": csrf},
-                         name="POST /accounts/login/")
-        self.queue = "to_dispatch" if username == "dispatcher" else "to_acknowledge"
+        csrf = CSRF.search(page.text or "").group(1)
+        self.client.post("/accounts/login/", data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": csrf},
+                         name="POST /accounts/login/", headers={"Referer": self.host + "/accounts/login/"})
+        self.queue_key = "to_dispatch" if username == "dispatcher" else "to_acknowledge"
 
     @task(3)
     def queue(self):
-        page = self.client.get(f"/desk/queue/{self.queue}/", name="GET /desk/queue/<key>/")
-        ids = CASE_LINK.findall(page.text)
+        page = self.client.get(f"/desk/queue/{self.queue_key}/", name="GET /desk/queue/<key>/")
+        ids = CASE_LINK.findall(page.text or "")
         if ids:
             self.client.get(f"/desk/cases/{random.choice(ids)}/", name="GET /desk/cases/<id>/")
 
@@ -82,7 +109,28 @@ class Staff(HttpUser):
         self.client.get("/desk/queue/all/?page=2", name="GET /desk/queue/all/?page=2")
 
 
+SUBMISSIONS = ("POST /api/v1/public/appeals", "POST /appeal/new/")
+
+
 @events.quitting.add_listener
-def _fail_on_errors(environment, **kwargs):
-    if environment.stats.total.fail_ratio > 0:
+def _summary(environment, **kwargs):
+    """One JSON line with what the issue asks for: throughput, p50/p95/p99, errors."""
+    stats = environment.stats
+    seconds = max(1e-9, stats.total.last_request_timestamp - stats.total.start_time)
+    rows = {}
+    for (name, method), entry in stats.entries.items():
+        rows[f"{method} {name}" if not name.startswith(method) else name] = {
+            "count": entry.num_requests, "failures": entry.num_failures,
+            "p50_ms": entry.get_response_time_percentile(0.5), "p95_ms": entry.get_response_time_percentile(0.95),
+            "p99_ms": entry.get_response_time_percentile(0.99), "max_ms": round(entry.max_response_time or 0),
+        }
+    submitted = sum(entry.num_requests - entry.num_failures for (name, _), entry in stats.entries.items() if name in SUBMISSIONS)
+    summary = {
+        "seconds": round(seconds, 1), "submissions_ok": submitted, "submissions_per_s": round(submitted / seconds, 1),
+        "requests_per_s": round(stats.total.num_requests / seconds, 1), "errors": stats.total.num_failures,
+        "p50_ms": stats.total.get_response_time_percentile(0.5), "p95_ms": stats.total.get_response_time_percentile(0.95),
+        "p99_ms": stats.total.get_response_time_percentile(0.99), "requests": rows,
+    }
+    print("LOAD_SUMMARY " + json.dumps(summary, ensure_ascii=False))
+    if stats.total.fail_ratio > 0:
         environment.process_exit_code = 1
