@@ -178,7 +178,7 @@ def dashboard_page(request):
         "ranking": ranking,
         "chart_data": chart_data,
         "show_map": overview["scope"].is_district or overview["scope"].unit.kind in (UnitKind.STREET, UnitKind.COMMUNITY),
-        "briefing_url": _briefing_url(period),
+        "briefing_url": _briefing_url(period) if overview["scope"].is_district else None,
         "prev_month": _month_query(period, -1),
         "next_month": _month_query(period, 1),
     })

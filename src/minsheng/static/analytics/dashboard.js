@@ -68,7 +68,10 @@
       var values = data.streets.map(function (s) { return s[metric]; }).filter(function (v) { return v !== null && v !== undefined; });
       var max = values.length ? Math.max.apply(null, values) : 1;
       var min = values.length ? Math.min.apply(null, values) : 0;
-      var lowIsGood = metric === "overdue";
+      // Rates and the score read bad-to-good; the overdue count good-to-bad; volume is neutral.
+      var palette = metric === "overdue" ? ["#fdf1ef", "#f4b183", "#b42318"]
+        : metric === "received" ? ["#eef3fa", "#9fb9dc", "#1d4f91"]
+        : ["#fdecea", "#f7e3a1", "#2f7d4f"];
       chart.setOption({
         tooltip: {
           trigger: "item",
@@ -79,7 +82,7 @@
         },
         visualMap: {
           min: min, max: max === min ? min + 1 : max, calculable: true, left: 8, bottom: 8,
-          inRange: { color: lowIsGood ? ["#e6f4ea", "#f4b183", "#b42318"] : ["#fdecea", "#f7e3a1", "#2f7d4f"] },
+          inRange: { color: palette },
           text: [data.mapMetrics[metric], ""]
         },
         series: [{
