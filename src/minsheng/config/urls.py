@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from minsheng.analytics.views.board import board as public_board
 from minsheng.api import urls as api_urls
 from minsheng.core.views import healthz
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("", include("minsheng.intake.urls")),
     path("desk/", include("minsheng.desk.urls")),
     path("desk/analytics/", include("minsheng.analytics.urls")),
+    path("board/", public_board, name="board"),
     path("", include("minsheng.channels.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
@@ -223,3 +225,26 @@ def notable_cases(month: dt.date, *, limit: int = 3) -> dict[str, list[PublicCas
         "praised": [public_case(loaded[pk]) for pk in praised_ids if pk in loaded],
         "overdue": [public_case(loaded[pk]) for pk in overdue_ids if pk in loaded],
     }
+
+
+# ---------------------------------------------------------------- the public board
+
+
+BOARD_CACHE_SECONDS = 300
+
+
+def board_figures(*, today: dt.date | None = None) -> dict:
+    """The board's figures: this month so far (`current`) and the 12 months ending with it
+    (`series`, oldest first), each a `month_figures` dict, plus when they were computed.
+
+    Cached for MINSHENG_BOARD_CACHE_SECONDS (default 300): the board is public and may be
+    opened by many residents at once, and a few minutes' delay in a monthly figure is
+    harmless. The key carries the month, so a new month starts fresh."""
+    today = today or timezone.localdate()
+    key = f"analytics:board:{today:%Y-%m}"
+    figures = cache.get(key)
+    if figures is None:
+        series = month_series(today, 12)
+        figures = {"current": series[-1], "series": series, "computed_at": timezone.now().isoformat(timespec="seconds")}
+        cache.set(key, figures, int(getattr(settings, "MINSHENG_BOARD_CACHE_SECONDS", BOARD_CACHE_SECONDS)))
+    return figures

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from minsheng.core.choices import Role, UnitKind
@@ -37,7 +37,7 @@ def may_download_briefing(user) -> bool:
 @require_GET
 def briefing(request):
     if not may_download_briefing(request.user):
-        return render(request, "desk/forbidden.html", {"message": _("月度通报为全区材料，仅区级领导、派单员和系统管理员可以下载。")}, status=403)
+        return render(request, "desk/forbidden.html", {"message": pgettext("briefing", "月度通报为全区材料，仅区级领导、派单员和系统管理员可以下载。")}, status=403)
     text = request.GET.get("month", "").strip()
     try:
         # Without a month: the last complete month, what a briefing is normally about.
