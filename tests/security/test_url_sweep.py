@@ -1,0 +1,338 @@
+"""Every URL of the site, as every role: the allowed set is an explicit table, and a URL the
+table does not name fails the sweep, so a new page cannot go unchecked.
+
+Each URL is requested as each role with its path parameters filled by an object of the
+handlers' own part of the org tree (street JSL / community JSL03); URLs that name an object
+are requested again with another unit's object (street LSZ / community LSZ01 — IDOR), with
+the next id nobody has yet and with a made-up one. Another unit's object, the next id and a
+guessed one are never shown, the answer carries none of the other unit's text or phone, and
+nothing answers 5xx.
+
+Outcomes (see sweep.outcome): ok = past every check (2xx, a redirect that is not to a login
+page, or the input refused as invalid: 400/409/410/422 — channel pages turn a refusal by the
+service into a redirect with a message, which also reads "ok" here; tests/channels covers
+those at the service level); login = sent to the login page; track = a resident page asking
+the browser to prove the appeal is theirs (tracking code + phone digits); 401/403/404/405.
+
+Roles, in the order the expectation strings list them: anonymous, operator, dispatcher,
+leader (district), admin, department handler (CGJ), street handler (JSL), community handler
+(JSL03). The foreign-object column lists the roles outside the district's command centre
+(anonymous, dept, street, community): the district's roles see every unit by design, and
+their answer for the own object stands for any object."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import FOREIGN_MARKERS, FOREIGN_PHONE, ROLES, isolated
+from .routes import PARAMS, SITE_BODIES, api_body, api_operations, api_path, site_routes, site_url
+from .sweep import outcome
+
+FOREIGN_ROLES = ("anon", "dept", "street", "community")
+#: Who tries the next id and a guessed id: the widest staff scope and a handler.
+PROBE_ROLES = ("admin", "street")
+#: A page outside the workbench that answers every role alike is asked as these three only
+#: (anonymous, the widest staff scope, the narrowest), to keep the sweep fast.
+SAMPLE_ROLES = ("anon", "admin", "community")
+REFUSED = {"login", "track", "401", "403", "404"}
+
+_ = None  # a URL whose parameters name no object: no foreign-object column
+
+# URL name → (method, outcome per role for the own object, outcome for another unit's object).
+SITE = {
+    "healthz": ("GET", "ok ok ok ok ok ok ok ok", _),
+    # Residents' pages: open to all; an appeal is shown only to the browser that proved it.
+    "intake:home": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "intake:submit": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "intake:places": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "intake:similar": ("POST", "ok ok ok ok ok ok ok ok", _),
+    "intake:join": ("POST", "ok ok ok ok ok ok ok ok", _),
+    "intake:track": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "intake:submitted": ("GET", "ok track track track track track track track", "track track track track"),
+    "intake:case": ("GET", "ok track track track track track track track", "track track track track"),
+    "intake:rate": ("POST", "ok track track track track track track track", "track track track track"),
+    # Workbench.
+    "desk:home": ("GET", "login ok ok ok ok ok ok ok", _),
+    "desk:queue": ("GET", "login ok ok ok ok ok ok ok", _),
+    "desk:export": ("GET", "login ok ok ok ok ok ok ok", _),
+    "desk:bulk_dispatch": ("POST", "login 403 ok 403 ok 403 403 403", _),
+    "desk:case": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "desk:act": ("POST", "login ok ok 403 ok 404 ok 403", "login 404 404 404"),
+    "desk:reveal_phone": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "desk:reveal": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "desk:hotline": ("GET", "login ok ok 403 ok 403 403 403", _),
+    "desk:hotline_history": ("GET", "login ok ok 403 ok 403 403 403", _),
+    "desk:notifications": ("GET", "login ok ok ok ok ok ok ok", _),
+    "desk:notification_open": ("POST", "login ok ok ok ok ok ok ok", "login 404 404 404"),
+    "desk:notifications_read_all": ("POST", "login ok ok ok ok ok ok ok", _),
+    "desk:dispatch_quality": ("GET", "login 403 ok ok ok 403 403 403", _),
+    "desk:audit": ("GET", "login 403 403 403 ok 403 403 403", _),
+    "desk:audit_export": ("GET", "login 403 403 403 ok 403 403 403", _),
+    "desk:audit_verify": ("POST", "login 403 403 403 ok 403 403 403", _),
+    "desk:erasure": ("GET", "login 403 403 403 ok 403 403 403", _),
+    "desk:twofactor_setup": ("GET", "login ok ok ok ok ok ok ok", _),
+    "desk:twofactor_verify": ("GET", "login ok ok ok ok ok ok ok", _),
+    # Listening channels: records of community JSL03 (own) and LSZ01 (foreign). Leaders read.
+    "channels:home": ("GET", "login ok ok ok ok ok ok ok", _),
+    "channels:surveys": ("GET", "login ok ok ok ok ok ok ok", _),
+    "channels:survey_create": ("GET", "login ok ok 403 ok ok ok ok", _),
+    "channels:survey": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "channels:survey_edit": ("GET", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:section_add": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:question_add": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:survey_publish": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:survey_close": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:survey_reopen": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:survey_results": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "channels:survey_export": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "channels:survey_poster": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "channels:section_edit": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:section_delete": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:question_edit": ("GET", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:question_delete": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:question_move": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:answer_to_appeal": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:boxes": ("GET", "login ok ok ok ok ok ok ok", _),
+    "channels:boxes_open": ("POST", "login ok ok ok ok ok ok ok", _),
+    "channels:box": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "channels:paper_entry": ("GET", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:box_active": ("POST", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "channels:box_poster": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "channels:notes": ("GET", "login ok ok ok ok ok ok ok", _),
+    "channels:note_moderate": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:forums": ("GET", "login ok ok ok ok ok ok ok", _),
+    "channels:forum_create": ("GET", "login ok ok 403 ok ok ok ok", _),
+    "channels:forum_export": ("GET", "login ok ok ok ok ok ok ok", _),
+    "channels:forum": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "channels:forum_edit": ("GET", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:forum_issues_add": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:forum_photos_add": ("POST", "login ok ok 403 ok 404 ok ok", "login 404 404 404"),
+    "channels:forum_status": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "channels:forum_ledger": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "channels:visits": ("GET", "login ok ok ok ok ok ok ok", _),
+    "channels:visit_create": ("GET", "login ok ok 403 ok 403 ok ok", _),
+    "channels:visit_ledger": ("GET", "login ok ok ok ok ok ok ok", _),
+    "channels:visit_ledger_export": ("GET", "login ok ok ok ok ok ok ok", _),
+    "channels:visit": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    # Bulk import is the command centre's (admin, dispatcher, operator); batches have no unit.
+    "channels:import_home": ("GET", "login ok ok 403 ok 403 403 403", _),
+    "channels:import_template": ("GET", "login ok ok 403 ok 403 403 403", _),
+    "channels:import_batch": ("GET", "login ok ok 403 ok 403 403 403", "login 403 403 403"),
+    "channels:import_report": ("GET", "login ok ok 403 ok 403 403 403", "login 403 403 403"),
+    "channels:import_start": ("POST", "login ok ok 403 ok 403 403 403", "login 403 403 403"),
+    "channels:import_step": ("POST", "login ok ok 403 ok 403 403 403", "login 403 403 403"),
+    "channels:import_cancel": ("POST", "login ok ok 403 ok 403 403 403", "login 403 403 403"),
+    # Public pages of a published survey / an open suggestion box: whoever holds the link.
+    "channels:survey_answer": ("GET", "ok ok ok ok ok ok ok ok", "ok ok ok ok"),
+    "channels:survey_done": ("GET", "ok ok ok ok ok ok ok ok", "ok ok ok ok"),
+    "channels:survey_qr": ("GET", "ok ok ok ok ok ok ok ok", "ok ok ok ok"),
+    "channels:box_note": ("GET", "ok ok ok ok ok ok ok ok", "ok ok ok ok"),
+    "channels:box_done": ("GET", "ok ok ok ok ok ok ok ok", "ok ok ok ok"),
+    "channels:box_qr": ("GET", "ok ok ok ok ok ok ok ok", "ok ok ok ok"),
+    # Analytics (/desk/analytics/): the dashboard for the district's roles and the ranked units'
+    # handlers (operators have none); the monthly briefing for the district's leaders,
+    # dispatchers and admins; repeat reporters only for roles that may reveal personal data;
+    # 每月一题 topics managed by leaders and admins, noted by their owner unit (street JSL).
+    "analytics:dashboard": ("GET", "login 403 ok ok ok ok ok ok", _),
+    "analytics:dashboard_export": ("GET", "login 403 ok ok ok ok ok ok", _),
+    "analytics:drilldown": ("GET", "login 403 ok ok ok ok ok ok", _),
+    "analytics:drilldown_export": ("GET", "login 403 ok ok ok ok ok ok", _),
+    "analytics:briefing": ("GET", "login 403 ok ok ok 403 403 403", _),
+    "analytics:hotspots": ("GET", "login ok ok ok ok ok ok ok", _),
+    "analytics:hotspots_export": ("GET", "login ok ok ok ok ok ok ok", _),
+    "analytics:reporter_cases": ("GET", "login ok ok 403 ok ok ok ok", _),
+    "analytics:topics": ("GET", "login ok ok ok ok ok ok ok", _),
+    "analytics:topics_export": ("GET", "login ok ok ok ok ok ok ok", _),
+    "analytics:topic_adopt": ("GET", "login 403 403 ok ok 403 403 403", _),
+    "analytics:topic": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    "analytics:topic_edit": ("POST", "login 403 403 ok ok 404 403 403", "login 404 404 404"),
+    "analytics:topic_status": ("POST", "login 403 403 ok ok 404 403 403", "login 404 404 404"),
+    "analytics:topic_note": ("POST", "login 403 403 ok ok 404 ok 403", "login 404 404 404"),
+    "analytics:topic_link": ("POST", "login 403 403 ok ok 404 403 403", "login 404 404 404"),
+    "analytics:topic_unlink": ("POST", "login 403 403 ok ok 404 403 403", "login 404 404 404"),
+    "analytics:topic_refresh": ("POST", "login 403 403 ok ok 404 403 403", "login 404 404 404"),
+    "analytics:topic_cases_export": ("GET", "login ok ok ok ok 404 ok ok", "login 404 404 404"),
+    # The public board of the district's figures (no personal data).
+    "board": ("GET", "ok ok ok ok ok ok ok ok", _),
+    # Accounts and language.
+    "login": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "logout": ("POST", "login login login login login login login login", _),
+    "set_language": ("POST", "ok ok ok ok ok ok ok ok", _),
+    # The API's schema and docs are public; its operations are swept from the schema below.
+    "api-v1:openapi-json": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "api-v1:openapi-view": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "api-v1:api-root": ("GET", "404 404 404 404 404 404 404 404", _),
+    # Open311 GeoReport v2: public reads by design (addresses masked); POST needs an api_key.
+    "open311:discovery": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "open311:services": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "open311:service": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "open311:requests": ("GET", "ok ok ok ok ok ok ok ok", _),
+    "open311:request": ("GET", "ok ok ok ok ok ok ok ok", "ok ok ok ok"),
+    "open311:token": ("GET", "404 404 404 404 404 404 404 404", _),
+}
+
+#: Swept by rule rather than one row each (see the tests below).
+BY_RULE = ("admin:", "<unnamed /admin/", "<unnamed /^media/")
+
+# API operation → (outcome per role for the own object, for another unit's object). Every call
+# carries the role's token (anonymous: none).
+API = {
+    "POST /api/v1/public/appeals": ("ok ok ok ok ok ok ok ok", _),
+    "GET /api/v1/public/appeals/{tracking_code}": ("ok ok ok ok ok ok ok ok", "404 404 404 404"),
+    # The own appeal is still being handled: rating it is refused (403); another appeal is not found.
+    "POST /api/v1/public/appeals/{tracking_code}/feedback": ("403 403 403 403 403 403 403 403", "404 404 404 404"),
+    "GET /api/v1/me": ("401 ok ok ok ok ok ok ok", _),
+    "GET /api/v1/units": ("401 ok ok ok ok ok ok ok", _),
+    "GET /api/v1/categories": ("401 ok ok ok ok ok ok ok", _),
+    "GET /api/v1/cases": ("401 ok ok ok ok ok ok ok", _),
+    "GET /api/v1/cases/{case_id}": ("401 ok ok ok ok 404 ok ok", "401 404 404 404"),
+    **{f"POST /api/v1/cases/{{case_id}}/actions/{action}": (own, "401 404 404 404") for action, own in {
+        # The case is in progress at street JSL; who may do what is tests/api/test_permission_matrix.py's.
+        "accept": "401 403 403 403 403 404 403 403",
+        "reject": "401 403 403 403 403 404 403 403",
+        "dispatch": "401 403 403 403 403 404 403 403",
+        "merge": "401 403 403 403 403 404 403 403",
+        "delegate": "401 403 403 403 403 404 403 403",
+        "acknowledge": "401 403 403 403 403 404 403 403",
+        "contact": "401 403 403 403 403 404 ok 403",
+        "reply": "401 403 403 403 403 404 ok 403",
+        "return": "401 403 403 403 403 404 ok 403",
+        "request_extension": "401 403 403 403 403 404 ok 403",
+        "decide_extension": "401 403 ok 403 ok 404 403 403",  # refused later: nothing pending
+        "approve": "401 403 403 403 403 404 403 403",
+        "send_back": "401 403 403 403 403 404 403 403",
+        "add_co_unit": "401 403 ok 403 ok 404 403 403",
+        "supervise": "401 403 ok 403 ok 404 403 403",
+        "feedback_close": "401 403 403 403 403 404 403 403",
+        "feedback_reopen": "401 403 403 403 403 404 403 403",
+        "note": "401 ok ok 403 ok 404 ok 403",
+    }.items()},
+    # Webhooks are the administrator's alone.
+    "GET /api/v1/webhooks/event-types": ("401 ok ok ok ok ok ok ok", _),
+    "GET /api/v1/webhooks": ("401 403 403 403 ok 403 403 403", _),
+    "POST /api/v1/webhooks": ("401 403 403 403 ok 403 403 403", _),
+    "GET /api/v1/webhooks/{endpoint_id}": ("401 403 403 403 ok 403 403 403", _),
+    "PATCH /api/v1/webhooks/{endpoint_id}": ("401 403 403 403 ok 403 403 403", _),
+    "DELETE /api/v1/webhooks/{endpoint_id}": ("401 403 403 403 ok 403 403 403", _),
+    "GET /api/v1/webhooks/{endpoint_id}/deliveries": ("401 403 403 403 ok 403 403 403", _),
+    "POST /api/v1/webhooks/deliveries/{delivery_id}/replay": ("401 403 403 403 ok 403 403 403", _),
+}
+
+
+# ---------------------------------------------------------------- coverage of the table
+
+
+def test_every_url_name_is_in_the_table():
+    missing = sorted(name for name in site_routes() if name not in SITE and not name.startswith(BY_RULE) and not name.startswith("api-v1:"))
+    assert not missing, f"URL names without expected access in tests/security/test_url_sweep.py SITE: {missing} — add a row for each"
+    stale = sorted(set(SITE) - set(site_routes()))
+    assert not stale, f"rows for URL names that no longer exist: {stale}"
+
+
+def test_every_api_operation_is_in_the_table():
+    operations = api_operations()
+    missing = sorted(set(operations) - set(API))
+    assert not missing, f"API operations without expected access in tests/security/test_url_sweep.py API: {missing} — add a row for each"
+    assert not sorted(set(API) - set(operations))
+    # Every API URL name the resolver knows is one of the schema's operations' paths.
+    paths = {route.pattern for route in operations.values()}
+    for name, route in site_routes().items():
+        if name.startswith("api-v1:") and name not in SITE:
+            assert route.pattern.replace("<", "{").replace(">", "}") in paths, name
+
+
+# ---------------------------------------------------------------- the sweep
+
+
+def _leaks(response) -> list[str]:
+    body = response.content.decode("utf-8", "replace") if not getattr(response, "streaming", False) else ""
+    return [marker for marker in FOREIGN_MARKERS if marker in body]
+
+
+def _site_request(world, name: str, method: str, scope: str, role: str):
+    url = site_url(world, name, scope, role)
+    client = world.clients[role]
+    body = SITE_BODIES.get(name, lambda w, s: {})(world, scope)
+    return url, isolated(lambda: client.post(url, body) if method == "POST" else client.get(url))
+
+
+def _roles_to_ask(path: str, row: str) -> list[tuple[str, str]]:
+    """(role, expected outcome) pairs to request: every role, or SAMPLE_ROLES for a page
+    outside the workbench whose row is the same for every role."""
+    pairs = list(zip(ROLES, row.split(), strict=True))
+    if len(set(row.split())) == 1 and not path.startswith("/desk/"):
+        return [(role, expected) for role, expected in pairs if role in SAMPLE_ROLES]
+    return pairs
+
+
+def _expected(row: str | None) -> list[str]:
+    return row.split() if row else []
+
+
+@pytest.mark.parametrize("name", sorted(SITE))
+def test_site_url(db, world, name):
+    method, own_row, foreign_row = SITE[name]
+    if name not in PARAMS:
+        assert foreign_row is None, f"{name}: a foreign column needs a parameter builder in routes.PARAMS"
+    got, want = {}, {}
+    for role, expected in _roles_to_ask(site_url(world, name, "own", "anon"), own_row):
+        url, response = _site_request(world, name, method, "own", role)
+        got[role], want[role] = outcome(response), expected
+        if expected in REFUSED:
+            assert not _leaks(response), (name, role, url)
+    assert got == want, f"{name} as each role (own object): got {got}"
+
+    if foreign_row is None:
+        return
+    got, want = {}, {}
+    for role, expected in zip(FOREIGN_ROLES, _expected(foreign_row), strict=True):
+        url, response = _site_request(world, name, method, "foreign", role)
+        got[role], want[role] = outcome(response), expected
+        leaks = _leaks(response)
+        if name.startswith("open311:"):
+            leaks = [m for m in leaks if m == FOREIGN_PHONE]  # GeoReport requests are public; the phone never is
+        if expected in REFUSED or not name.startswith(("channels:survey", "channels:box", "open311:")):
+            assert not leaks, (name, role, url, leaks)
+    assert got == want, f"{name} as each role (another unit's object): got {got}"
+
+    for scope in ("sequential", "guessed"):
+        for role in PROBE_ROLES:
+            url, response = _site_request(world, name, method, scope, role)
+            assert outcome(response) in REFUSED, (name, scope, role, url, response.status_code)
+            assert not _leaks(response)
+
+
+def _api_request(world, key: str, scope: str, role: str):
+    method, path = key.split(" ", 1)
+    url = api_path(world, path, scope)
+    if path == "/api/v1/public/appeals/{tracking_code}":
+        url += "?phone_last4=5678"  # the own appeal's phone; another appeal's digits differ
+    extra = {"HTTP_AUTHORIZATION": f"Bearer {world.api_keys[role]}"} if role != "anon" else {}
+    body = json.dumps(api_body(world, method, path, scope))
+    client = world.clients["anon"]  # no session: the API knows only tokens
+    return url, isolated(lambda: client.generic(method, url, body, content_type="application/json", **extra))
+
+
+@pytest.mark.parametrize("key", sorted(API))
+def test_api_operation(db, world, key):
+    own_row, foreign_row = API[key]
+    asked = _roles_to_ask(key.split(" ", 1)[1], own_row)
+    got = {role: outcome(_api_request(world, key, "own", role)[1]) for role, _expected_outcome in asked}
+    assert got == dict(asked), f"{key} as each role (own object): got {got}"
+    if "{" not in key:
+        assert foreign_row is None
+        return
+    if foreign_row is not None:
+        got = {}
+        for role in FOREIGN_ROLES:
+            url, response = _api_request(world, key, "foreign", role)
+            got[role] = outcome(response)
+            assert not _leaks(response), (key, role, url)
+        assert got == dict(zip(FOREIGN_ROLES, foreign_row.split(), strict=True)), f"{key} (another unit's object): got {got}"
+    for scope in ("sequential", "guessed"):
+        for role in PROBE_ROLES:
+            url, response = _api_request(world, key, scope, role)
+            assert outcome(response) in REFUSED, (key, scope, role, url, response.status_code)
+            assert not _leaks(response)
