@@ -16,7 +16,7 @@
       animation: false,
       tooltip: { trigger: "axis" },
       legend: { bottom: 0, itemWidth: 14, textStyle: { fontSize: 11 } },
-      grid: { left: 40, right: 40, top: 20, bottom: 56 },
+      grid: { left: 40, right: 40, top: 30, bottom: 56 },
       xAxis: { type: "category", data: months, axisLabel: { fontSize: 10 } },
       yAxis: [
         { type: "value", name: labels.count, minInterval: 1, nameTextStyle: { fontSize: 10 }, axisLabel: { fontSize: 10 } },
