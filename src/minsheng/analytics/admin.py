@@ -30,6 +30,9 @@ class TopicAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # edits go through the topic page: they are logged and audited
+
 
 @admin.register(TopicCase)
 class TopicCaseAdmin(admin.ModelAdmin):

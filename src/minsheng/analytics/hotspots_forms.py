@@ -52,6 +52,10 @@ class HotspotFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = _categories()
         self.fields["street"].queryset = Unit.objects.streets().filter(active=True)
+        if not self.is_bound:  # show the default period in the inputs
+            today = timezone.localdate()
+            self.initial.setdefault("end", today)
+            self.initial.setdefault("start", week_start(today) - dt.timedelta(weeks=DEFAULT_WEEKS - 1))
 
     def clean(self):
         data = super().clean()

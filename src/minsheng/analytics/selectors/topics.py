@@ -49,7 +49,7 @@ def topics_for(user, *, month: dt.date | None = None, status: str = "", owner_un
         n_open=Count("links", filter=active & Q(links__case__state__in=OPEN_STATES), distinct=True),
         n_closed=Count("links", filter=active & Q(links__case__state=CaseState.CLOSED), distinct=True),
         n_overdue=Count("links", filter=active & _overdue_q("links__case__", now), distinct=True),
-    )
+    ).order_by("-month", "-adopted_at", "-id")
 
 
 @dataclass

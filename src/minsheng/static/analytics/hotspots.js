@@ -16,7 +16,7 @@
       xAxis: { type: "category", data: data.weeks, boundaryGap: false },
       yAxis: { type: "value", minInterval: 1 },
       series: data.series.map(function (s) {
-        return { name: s.name, type: "line", smooth: true, symbolSize: 5, data: s.data };
+        return { name: s.name, type: "line", symbolSize: 5, data: s.data };
       })
     });
     window.addEventListener("resize", function () { chart.resize(); });
