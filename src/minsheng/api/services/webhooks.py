@@ -146,8 +146,8 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, acting_user: User) -> 
 
 def event_payload(message: OutboxMessage) -> dict:
     """What a receiver is told about a case event: the event, the action as recorded, and
-    the case as it stands (no reporter's name or phone: receivers get the case, not the
-    person)."""
+    the case as it stands (no reporter's name or phone, the address masked: receivers get
+    the case, not the person)."""
     payload = message.payload or {}
     case = (
         Case.objects.select_related("category", "category__parent", "street", "community", "main_unit")
@@ -182,7 +182,8 @@ def _case_json(case: Case) -> dict:
     category = case.category
     return {
         "id": case.pk, "tracking_code": case.tracking_code, "kind": case.kind, "channel": case.channel,
-        "state": case.state, "version": case.version, "text": case.text, "address": case.address,
+        "state": case.state, "version": case.version, "text": case.text,
+        "address": case.address_masked,  # masked as the API shows it: receivers get the place, not the door
         "category": {"code": category.code, "name": category.name, "parent": category.parent.name if category.parent_id else None} if category else None,
         "urgency": case.urgency, "street": _unit_json(case.street), "community": _unit_json(case.community),
         "main_unit": _unit_json(case.main_unit), "submitted_at": case.submitted_at.isoformat(),
