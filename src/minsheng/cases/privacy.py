@@ -9,8 +9,9 @@ one writes to the audit log.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -88,11 +89,60 @@ def _erase_cases(cases: Iterable[Case], *, now: dt.datetime, delete_uploads: boo
     return count
 
 
+# ---------------------------------------------------------------- other records holding residents' data
+
+
+class PersonalDataHolder(Protocol):
+    """Records outside the case engine that hold residents' personal data (a listening
+    channel's answers, notes, visits…). Their app registers one at start-up, so the retention
+    purge and an erasure request reach them without the engine importing a higher floor.
+    Each method returns {what (a label for people): how many records}."""
+
+    def count_for_phone(self, phone_index: str) -> dict[str, int]: ...
+
+    def erase(self, *, phone_index: str, case_ids: Sequence[int], now: dt.datetime) -> dict[str, int]: ...
+
+    def purge(self, *, cutoff: dt.datetime, now: dt.datetime, dry_run: bool) -> dict[str, int]: ...
+
+
+_HOLDERS: dict[str, PersonalDataHolder] = {}
+
+
+def personal_data_holder_register(name: str, holder: PersonalDataHolder) -> None:
+    _HOLDERS[name] = holder
+
+
+def _merged(results: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for result in results:
+        for label, n in result.items():
+            if n:
+                total[str(label)] = total.get(str(label), 0) + n
+    return total
+
+
+# ---------------------------------------------------------------- retention
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    cases: int
+    records: dict[str, int] = field(default_factory=dict)
+
+
 def cases_purge_personal_data(*, retention_days: int | None = None, now: dt.datetime | None = None, batch_size: int = 500,
                               dry_run: bool = False) -> int:
     """Erase the personal data of cases finished (closed, rejected or merged) longer than the
-    retention period ago (MINSHENG_RETENTION_DAYS). Batched, each batch its own transaction,
-    so it can be stopped and run again; returns how many cases were erased (or would be)."""
+    retention period ago (MINSHENG_RETENTION_DAYS), and of the other records that hold
+    residents' data (see `personal_data_purge`). Returns how many cases were erased (or would be)."""
+    return personal_data_purge(retention_days=retention_days, now=now, batch_size=batch_size, dry_run=dry_run).cases
+
+
+def personal_data_purge(*, retention_days: int | None = None, now: dt.datetime | None = None, batch_size: int = 500,
+                        dry_run: bool = False) -> PurgeResult:
+    """The retention purge: cases first (batched, each batch its own transaction, so it can
+    be stopped and run again), then every registered holder's records older than the
+    retention period whose appeals, if any, are erased by now."""
     days = settings.MINSHENG_RETENTION_DAYS if retention_days is None else retention_days
     if days <= 0:
         raise InvalidInput("保存期限未设置（MINSHENG_RETENTION_DAYS 应为正数）。")
@@ -100,7 +150,7 @@ def cases_purge_personal_data(*, retention_days: int | None = None, now: dt.date
     cutoff = now - dt.timedelta(days=days)
     due = Case.objects.filter(state__in=FINAL_STATES, closed_at__lt=cutoff, personal_data_erased_at__isnull=True)
     if dry_run:
-        return due.count()
+        return PurgeResult(cases=due.count(), records=_merged(h.purge(cutoff=cutoff, now=now, dry_run=True) for h in _HOLDERS.values()))
     total = 0
     while True:
         with transaction.atomic():
@@ -109,10 +159,11 @@ def cases_purge_personal_data(*, retention_days: int | None = None, now: dt.date
                 break
             batch = Case.objects.select_for_update().filter(pk__in=ids, personal_data_erased_at__isnull=True)
             total += _erase_cases(list(batch), now=now, delete_uploads=False)
-    if total:
+    records = _merged(h.purge(cutoff=cutoff, now=now, dry_run=False) for h in _HOLDERS.values())
+    if total or records:
         audit_record(action="privacy.purge", actor_name="system", target=f"cases closed before {cutoff:%Y-%m-%d}",
-                     detail={"cases": total, "retention_days": days})
-    return total
+                     detail={"cases": total, "retention_days": days, **({"records": records} if records else {})})
+    return PurgeResult(cases=total, records=records)
 
 
 @dataclass
@@ -122,10 +173,11 @@ class ErasureMatch:
 
     cases: list[Case] = field(default_factory=list)
     co_reports: list[CoReporter] = field(default_factory=list)
+    records: dict[str, int] = field(default_factory=dict)  # other records with their phone (see PersonalDataHolder)
 
     @property
     def empty(self) -> bool:
-        return not self.cases and not self.co_reports
+        return not self.cases and not self.co_reports and not self.records
 
 
 def erasure_match(*, phone: str = "", tracking_code: str = "") -> ErasureMatch:
@@ -139,6 +191,7 @@ def erasure_match(*, phone: str = "", tracking_code: str = "") -> ErasureMatch:
         seen = {c.pk for c in match.cases}
         match.cases += [c for c in Case.objects.filter(reporter_phone_index=index).order_by("submitted_at") if c.pk not in seen]
         match.co_reports = list(CoReporter.objects.filter(phone_index=index).select_related("case"))
+        match.records = _merged(h.count_for_phone(index) for h in _HOLDERS.values())
     return match
 
 
@@ -146,6 +199,7 @@ def erasure_match(*, phone: str = "", tracking_code: str = "") -> ErasureMatch:
 class ErasureResult:
     cases: list[str]
     co_reports: int
+    records: dict[str, int] = field(default_factory=dict)
 
 
 def resident_data_erase(*, acting_user: User, reason: str, phone: str = "", tracking_code: str = "", ip: str | None = None) -> ErasureResult:
@@ -171,9 +225,13 @@ def resident_data_erase(*, acting_user: User, reason: str, phone: str = "", trac
         for co in match.co_reports:
             CoReporter.objects.filter(pk=co.pk).update(name="", phone="", phone_index="", phone_last4="", text=redact_text(co.text, names=names))
         codes = [c.tracking_code for c in locked]
+        # The records their appeals came from, and any other record with their phone.
+        records = _merged(h.erase(phone_index=blind_index(phone) if phone else "", case_ids=[c.pk for c in locked], now=now)
+                          for h in _HOLDERS.values())
         audit_record(
             action="privacy.erase", actor=acting_user, ip=ip,
             target=f"phone:{mask_phone(normalise_phone(phone))}" if phone else f"case:{tracking_code.strip().upper()}",
-            detail={"reason": reason[:200], "cases": codes, "co_reports": [co.case.tracking_code for co in match.co_reports]},
+            detail={"reason": reason[:200], "cases": codes, "co_reports": [co.case.tracking_code for co in match.co_reports],
+                    "records": records},
         )
-    return ErasureResult(cases=codes, co_reports=len(match.co_reports))
+    return ErasureResult(cases=codes, co_reports=len(match.co_reports), records=records)

@@ -47,7 +47,7 @@ class ForumAdmin(admin.ModelAdmin):
 
 @admin.register(models.Visit)
 class VisitAdmin(admin.ModelAdmin):
-    list_display = ("visited_at", "community", "place", "visitor")
+    list_display = ("visited_at", "community", "place_masked", "visitor")
     raw_id_fields = ("community", "visitor")
 
 

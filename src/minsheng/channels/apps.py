@@ -10,3 +10,12 @@ class ChannelsConfig(AppConfig):
     name = "minsheng.channels"
     label = "channels"
     verbose_name = _("听取民意渠道")
+
+    def ready(self):
+        # The engine's retention purge and erasure requests reach the channels' records
+        # through this registration (the engine never imports a channel).
+        from minsheng.cases.privacy import personal_data_holder_register
+
+        from .privacy import ChannelRecords
+
+        personal_data_holder_register("channels", ChannelRecords())

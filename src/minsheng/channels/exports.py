@@ -83,12 +83,6 @@ def _save(workbook: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def _masked(phone: str) -> str:
-    if len(phone) >= 7:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * len(phone)
-
-
 def survey_answers_workbook(survey, questions, responses) -> bytes:
     """One row per response: time, street, community, phone (masked), then one column per
     question (choices joined, ratings and numbers as numbers, dates as dates)."""
@@ -99,7 +93,7 @@ def survey_answers_workbook(survey, questions, responses) -> bytes:
     for number, response in enumerate(responses.iterator(chunk_size=500) if hasattr(responses, "iterator") else responses, start=1):
         by_question = {a.question_id: a for a in response.answers.all()}
         values = [number, response.submitted_at, response.street.name if response.street else "",
-                  response.community.name if response.community else "", _masked(response.phone)]
+                  response.community.name if response.community else "", response.phone_masked]
         for q in questions:
             values.append(_answer_value(q, by_question.get(q.pk)))
         sheet.row(values)
@@ -131,7 +125,7 @@ def visit_ledger_workbook(title: str, visits) -> bytes:
         findings = list(visit.findings.all())
         sheet.row([
             visit.community.parent.name if visit.community.parent_id else "", visit.community.name, visit.visited_at,
-            visit.get_place_kind_display(), visit.place, visit.people_met, visit.situation,
+            visit.get_place_kind_display(), visit.place_masked, visit.people_met_masked, visit.situation,
             "\n".join(f"{i}. {f.text}" for i, f in enumerate(findings, start=1)),
             "\n".join(f.case.tracking_code for f in findings if f.case_id), visit.visitor.display_name, len(visit.photos.all()),
         ])
@@ -154,7 +148,7 @@ def forum_ledger_workbook(title: str, forums) -> bytes:
         for n, issue in enumerate(issues, start=1):
             case = issue.case
             sheet.row(head + [
-                n, issue.text, "，".join(p for p in (issue.raised_by, issue.organisation) if p),
+                n, issue.text, "，".join(p for p in (issue.raised_by_masked, issue.organisation) if p),
                 case.tracking_code if case else "", case.get_state_display() if case else "",
                 case.main_unit.name if case and case.main_unit_id else "", case.closed_at if case else None,
             ])

@@ -431,6 +431,8 @@ class VisitForm(forms.Form):
     place_kind = forms.ChoiceField(label=_("走访对象"), choices=PlaceKind.choices)
     place = forms.CharField(label=_("户/地点"), max_length=200, help_text=_("如：3号楼2单元401室 王大爷家；某某超市。"))
     people_met = forms.CharField(label=_("接待人员"), max_length=300, required=False)
+    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False, widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+                            help_text=_("选填：方便承办单位回访。"))
     situation = forms.CharField(label=_("基本情况"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     findings = forms.CharField(label=_("发现的问题（每行一条，每条转为一件诉求）"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     photos = PhotosField(label=_("现场照片"), max_files=6)
@@ -445,6 +447,9 @@ class VisitForm(forms.Form):
         if not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", key):
             raise forms.ValidationError(_("页面已失效，请刷新后重新填写。"))
         return key
+
+    def clean_phone(self) -> str:
+        return clean_phone_value(self.cleaned_data.get("phone", ""))
 
     def clean_findings(self) -> list[str]:
         found = lines(self.cleaned_data.get("findings", ""))

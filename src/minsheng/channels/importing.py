@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from minsheng.cases.choices import Channel
+from minsheng.core.crypto import mask_address
 
 MAX_ROWS = 200_000
 MAX_TEXT = 5000
@@ -273,8 +274,9 @@ def check_row(number: int, raw: dict, *, now: dt.datetime) -> CheckedRow:
     if len(address) > 300:
         err.append(RowError(number, "address", _("地址过长：%(n)d字，最多300字。") % {"n": len(address)}))
     elif address and not place_is_known(address):
+        # The report is kept with the batch: it names the place without its house numbers.
         err.append(RowError(number, "address", _("地址“%(address)s”不在本区地名库中（没有找到本区的道路、小区或地名）。请写具体位置，或留空由派单员确定。")
-                            % {"address": address[:40]}))
+                            % {"address": mask_address(address[:40])}))
 
     name = _cell_text(raw.get("name"))
     if len(name) > 100:
@@ -309,7 +311,8 @@ def _phone(value) -> tuple[str, str]:
     if len(raw) > 20 and len(digits) > 20:
         return "", _("联系电话过长（最多20位）。")
     if not (_MOBILE.match(digits) or _LANDLINE.match(digits) or _LOCAL_NUMBER.match(digits)):
-        return "", _("联系电话“%(phone)s”格式不正确：应为11位手机号或带区号的固定电话。") % {"phone": raw[:20]}
+        # Not repeated in the message: the report is stored and downloaded; row and column find it.
+        return "", _("联系电话格式不正确：应为11位手机号或带区号的固定电话。")
     return digits, ""
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 
 from django.conf import settings
@@ -13,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.cases.models import Case
-from minsheng.core.fields import EncryptedTextField
+from minsheng.core.crypto import mask_address, mask_name, mask_phone
+from minsheng.core.fields import BlindIndexField, EncryptedTextField
 from minsheng.core.models import Unit
 
 from .choices import (
@@ -35,6 +37,14 @@ SOURCE_BOX_NOTE = "box_note"
 SOURCE_FORUM_ISSUE = "forum_issue"
 SOURCE_VISIT_FINDING = "visit_finding"
 SOURCE_IMPORT = "import"
+
+
+_NAME_SEPARATORS = re.compile(r"([、，,；;\s]+)")
+
+
+def mask_names_in(text: str) -> str:
+    """A list of people as typed ("王大爷、李阿姨") with each name masked ("王**、李**")."""
+    return "".join(part if _NAME_SEPARATORS.fullmatch(part) or not part else mask_name(part) for part in _NAME_SEPARATORS.split(text or ""))
 
 
 def public_token_new() -> str:
@@ -141,21 +151,28 @@ class SurveyQuestion(models.Model):
 
 class SurveyResponse(models.Model):
     """One resident's filled-in questionnaire. `limit_key` enforces "one answer per device or
-    phone" when the survey asks for it (unique per survey; empty when unlimited): a keyed hash,
-    since the phone itself is encrypted and cannot be compared."""
+    phone" when the survey asks for it (unique per survey; empty when unlimited): a hash of the
+    device's random cookie, or the phone's blind index — never the phone itself, which is
+    encrypted and cannot be compared."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
     street = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("街道"))
     community = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区"))
     phone = EncryptedTextField(_("联系电话"), max_length=20, blank=True)
+    phone_index = BlindIndexField(source="phone", help_text="Keyed hash of the phone: finds a resident's answers for an erasure request.")
     limit_key = models.CharField(max_length=80, null=True, blank=True)
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("问卷答卷")
         verbose_name_plural = _("问卷答卷")
         ordering = ["-submitted_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["survey", "limit_key"], name="survey_one_answer_per_key")]
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
 
 
 class SurveyAnswer(models.Model):
@@ -222,6 +239,7 @@ class SuggestionNote(models.Model):
     address = EncryptedTextField(_("地点"), max_length=300, blank=True)
     name = EncryptedTextField(_("姓名"), max_length=100, blank=True)
     phone = EncryptedTextField(_("联系电话"), max_length=20, blank=True)
+    phone_index = BlindIndexField(source="phone")
     is_anonymous = models.BooleanField(_("匿名"), default=False)
     submitted_at = models.DateTimeField(_("投递时间"), default=timezone.now, db_index=True)
     status = models.CharField(_("审核状态"), max_length=16, choices=NoteStatus.choices, default=NoteStatus.PENDING)
@@ -231,6 +249,7 @@ class SuggestionNote(models.Model):
     moderation_note = models.CharField(_("审核意见"), max_length=300, blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("意见箱留言")
@@ -242,6 +261,18 @@ class SuggestionNote(models.Model):
     def summary(self) -> str:
         text = " ".join(self.text.split())
         return text if len(text) <= 40 else text[:40] + "…"
+
+    @property
+    def name_masked(self) -> str:
+        return mask_name(self.name)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def address_masked(self) -> str:
+        return mask_address(self.address)
 
 
 # ---------------------------------------------------------------- forums (座谈会)
@@ -260,6 +291,7 @@ class Forum(models.Model):
     minutes = models.TextField(_("会议纪要"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True, help_text="When the attendees' names were erased (retention).")
 
     class Meta:
         verbose_name = _("座谈会")
@@ -271,10 +303,11 @@ class Forum(models.Model):
 
 
 class ForumAttendee(models.Model):
-    """Someone at the meeting, with their organisation (企业、单位) and post."""
+    """Someone at the meeting, with their organisation (企业、单位) and post. The name is
+    personal data (encrypted, masked); the organisation and post are not."""
 
     forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="attendees")
-    name = models.CharField(_("姓名"), max_length=60)
+    name = EncryptedTextField(_("姓名"), max_length=60, blank=True)
     organisation = models.CharField(_("单位"), max_length=150, blank=True)
     post = models.CharField(_("职务"), max_length=60, blank=True)
     position = models.PositiveIntegerField(default=0)
@@ -283,6 +316,10 @@ class ForumAttendee(models.Model):
         verbose_name = _("参会人员")
         verbose_name_plural = _("参会人员")
         ordering = ["position", "id"]
+
+    @property
+    def name_masked(self) -> str:
+        return mask_name(self.name)
 
 
 class ForumPhoto(ChannelPhoto):
@@ -302,14 +339,24 @@ class ForumIssue(models.Model):
     raised_by = EncryptedTextField(_("提出人"), max_length=60, blank=True)
     organisation = models.CharField(_("提出人单位"), max_length=150, blank=True)
     phone = EncryptedTextField(_("联系电话"), max_length=20, blank=True)
-    address = models.CharField(_("地点"), max_length=300, blank=True)
+    phone_index = BlindIndexField(source="phone")
+    address = EncryptedTextField(_("地点"), max_length=300, blank=True)
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("座谈会问题")
         verbose_name_plural = _("座谈会问题")
         ordering = ["position", "id"]
+
+    @property
+    def raised_by_masked(self) -> str:
+        return mask_name(self.raised_by)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
 
 
 # ---------------------------------------------------------------- field visits (实地走访)
@@ -325,10 +372,13 @@ class Visit(models.Model):
     place_kind = models.CharField(_("走访对象"), max_length=16, choices=PlaceKind.choices, default=PlaceKind.HOUSEHOLD)
     place = EncryptedTextField(_("户/地点"), max_length=200)
     people_met = EncryptedTextField(_("接待人员"), max_length=300, blank=True)
+    phone = EncryptedTextField(_("联系电话"), max_length=20, blank=True)
+    phone_index = BlindIndexField(source="phone")
     situation = models.TextField(_("基本情况"), blank=True)
     visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("走访人"))
     client_key = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("走访记录")
@@ -338,7 +388,20 @@ class Visit(models.Model):
         indexes = [models.Index(fields=["community", "visited_at"], name="visit_community_time_idx")]
 
     def __str__(self) -> str:
-        return f"{self.visited_at:%Y-%m-%d} {self.place}"
+        return f"{self.visited_at:%Y-%m-%d} {self.place_masked}"
+
+    @property
+    def place_masked(self) -> str:
+        """A household's address without its numbers; a shop or public place as written."""
+        return mask_address(self.place) if self.place_kind == PlaceKind.HOUSEHOLD else self.place
+
+    @property
+    def people_met_masked(self) -> str:
+        return mask_names_in(self.people_met)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
 
 
 class VisitPhoto(ChannelPhoto):
@@ -382,6 +445,7 @@ class ImportBatch(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True, help_text="When the rows' names, phones and addresses were dropped.")
 
     class Meta:
         verbose_name = _("导入批次")

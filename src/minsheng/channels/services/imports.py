@@ -300,7 +300,8 @@ def import_batch_create(*, acting_user: User, filename: str, content: bytes) -> 
     )
     if checked.file_errors:
         batch.status = ImportStatus.CANCELLED
-        batch.save(update_fields=["status"])
+        batch_personal_data_drop(batch, now=timezone.now())
+        batch.save(update_fields=["status", "personal_data_erased_at"])
     return batch
 
 
@@ -341,13 +342,15 @@ def import_batch_step(*, batch: ImportBatch, acting_user: User, limit: int = STE
         for row in pending:
             case = created.get(row.key)
             row.status, row.case = (ImportRowStatus.CREATED, case) if case is not None else (ImportRowStatus.DUPLICATE, None)
-        ImportRow.objects.bulk_update(pending, ["status", "case"], batch_size=500)
+            row.values = without_personal_data(row.values)  # the case holds them now
+        ImportRow.objects.bulk_update(pending, ["status", "case", "payload"], batch_size=500)
         batch.processed_rows += len(pending)
         batch.created_count += len(created)
         batch.duplicate_count += duplicates
     if not pending or not batch.rows.filter(status=ImportRowStatus.PENDING).exists():
         batch.status, batch.finished_at = ImportStatus.DONE, timezone.now()
-    batch.save(update_fields=["status", "finished_at", "processed_rows", "created_count", "duplicate_count"])
+        batch_personal_data_drop(batch, now=batch.finished_at)
+    batch.save(update_fields=["status", "finished_at", "processed_rows", "created_count", "duplicate_count", "personal_data_erased_at"])
     return batch
 
 
@@ -358,5 +361,27 @@ def import_batch_cancel(*, batch: ImportBatch, acting_user: User) -> ImportBatch
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status in (ImportStatus.VALIDATED, ImportStatus.IMPORTING):
         batch.status, batch.finished_at = ImportStatus.CANCELLED, timezone.now()
-        batch.save(update_fields=["status", "finished_at"])
+        batch_personal_data_drop(batch, now=batch.finished_at)
+        batch.save(update_fields=["status", "finished_at", "personal_data_erased_at"])
     return batch
+
+
+PERSONAL_COLUMNS = ("name", "phone", "address")
+
+
+def without_personal_data(values: dict) -> dict:
+    return {key: ("" if key in PERSONAL_COLUMNS else value) for key, value in values.items()}
+
+
+def batch_personal_data_drop(batch: ImportBatch, *, now: dt.datetime) -> int:
+    """Drop the names, phones and addresses the batch's rows still hold (rows not imported:
+    with errors, or left when the batch ended). An imported row's appeal holds its own copy,
+    which the case engine's retention and erasure cover; the batch keeps only what its page
+    and the error report show. Returns the rows changed."""
+    rows = [row for row in batch.rows.filter(status__in=(ImportRowStatus.PENDING, ImportRowStatus.INVALID)).only("id", "payload")
+            if any(row.values.get(key) for key in PERSONAL_COLUMNS)]
+    for row in rows:
+        row.values = without_personal_data(row.values)
+    ImportRow.objects.bulk_update(rows, ["payload"], batch_size=500)
+    batch.personal_data_erased_at = now
+    return len(rows)

@@ -17,6 +17,7 @@ from minsheng.cases.choices import Channel
 from minsheng.cases.errors import InvalidInput
 from minsheng.cases.models import Case
 from minsheng.core.choices import UnitKind
+from minsheng.core.crypto import blind_index
 from minsheng.core.models import Unit, User
 
 from .. import rules
@@ -341,16 +342,27 @@ def survey_reopen(*, survey: Survey, acting_user: User) -> Survey:
 
 
 def answer_limit_key(survey: Survey, *, phone: str, device: str) -> str | None:
-    """A keyed hash, so the table does not hold the raw device token or phone twice."""
+    """What makes a second answer from the same phone or device collide (unique per survey).
+
+    A phone is keyed by its blind index (the keyed hash under MINSHENG_INDEX_KEY that sits
+    beside the encrypted phone), so the table never holds a hash anyone could reverse by
+    trying every number with a leaked SECRET_KEY. A device is keyed by a hash of its random
+    cookie: nothing personal there."""
     if survey.answer_limit == AnswerLimit.PHONE:
-        if not phone:
+        index = blind_index(phone) if phone else ""
+        if not index:
             raise InvalidInput("请填写手机号码（每个手机号限答一次）。")
-        raw = f"p:{phone}"
-    elif survey.answer_limit == AnswerLimit.DEVICE and device:
-        raw = f"d:{device}"
-    else:
-        return None
-    return hmac.new(settings.SECRET_KEY.encode(), f"{survey.pk}:{raw}".encode(), hashlib.sha256).hexdigest()[:64]
+        return f"p:{index}"
+    if survey.answer_limit == AnswerLimit.DEVICE and device:
+        return hmac.new(settings.SECRET_KEY.encode(), f"{survey.pk}:d:{device}".encode(), hashlib.sha256).hexdigest()[:64]
+    return None
+
+
+def _answered_before(survey: Survey, key: str | None, phone: str) -> bool:
+    if key and SurveyResponse.objects.filter(survey=survey, limit_key=key).exists():
+        return True
+    # After `rotate-keys --reindex` the limit keys of phones are stale; the blind index is not.
+    return survey.answer_limit == AnswerLimit.PHONE and SurveyResponse.objects.filter(survey=survey, phone_index=blind_index(phone)).exists()
 
 
 def survey_response_submit(
@@ -377,7 +389,7 @@ def survey_response_submit(
     questions = {q.pk: q for q in survey.questions.all()}
     try:
         with transaction.atomic():
-            if key and SurveyResponse.objects.filter(survey=survey, limit_key=key).exists():
+            if _answered_before(survey, key, phone):
                 raise AlreadyAnswered("您已经填写过这份问卷，感谢参与！")
             response = SurveyResponse.objects.create(
                 survey=survey, submitted_at=now, community=community, street=community.parent if community else None,

@@ -34,6 +34,7 @@ def visit_record(
     client_key: str,
     place_kind: str = PlaceKind.HOUSEHOLD,
     people_met: str = "",
+    phone: str = "",
     situation: str = "",
     findings: Sequence[str] = (),
     photos: Sequence[Photo] = (),
@@ -41,7 +42,8 @@ def visit_record(
     """Record a visit; each finding becomes an appeal of the community (channel 实地走访),
     carrying the visit's photos. `client_key` comes from the phone's draft: sending the same
     draft again (the connection dropped after the server got it) returns the first visit.
-    Returns (visit, created)."""
+    The household's phone, when given, goes on the appeals so the handling unit can call
+    back. Returns (visit, created)."""
     require(rules.can_record_visits(acting_user) and rules.can_manage(acting_user, community), "您无权登记该社区的走访。")
     if not _CLIENT_KEY.match(client_key or ""):
         raise InvalidInput("页面已失效，请刷新后重新填写。")
@@ -50,7 +52,7 @@ def visit_record(
         return existing, False
     try:
         with transaction.atomic():
-            return _record(acting_user, community, visited_at, place, client_key, place_kind, people_met, situation, findings, photos), True
+            return _record(acting_user, community, visited_at, place, client_key, place_kind, people_met, phone, situation, findings, photos), True
     except IntegrityError:
         existing = Visit.objects.filter(visitor=acting_user, client_key=client_key).first()
         if existing is None:
@@ -58,7 +60,7 @@ def visit_record(
         return existing, False
 
 
-def _record(acting_user, community, visited_at, place, client_key, place_kind, people_met, situation, findings, photos) -> Visit:
+def _record(acting_user, community, visited_at, place, client_key, place_kind, people_met, phone, situation, findings, photos) -> Visit:
     if community.kind != UnitKind.COMMUNITY:
         raise InvalidInput("请选择社区。")
     if place_kind not in PlaceKind.values:
@@ -74,7 +76,7 @@ def _record(acting_user, community, visited_at, place, client_key, place_kind, p
         raise InvalidInput(f"每次走访最多{MAX_PHOTOS}张照片。")
     visit = Visit.objects.create(
         community=community, visited_at=visited_at, place_kind=place_kind, place=place.strip()[:200],
-        people_met=(people_met or "").strip()[:300], situation=(situation or "").strip(), visitor=acting_user, client_key=client_key,
+        people_met=(people_met or "").strip()[:300], phone=(phone or "").strip()[:20], situation=(situation or "").strip(), visitor=acting_user, client_key=client_key,
     )
     for photo in photos:
         photo_save(model=VisitPhoto, photo=photo, acting_user=acting_user, visit=visit)
@@ -82,7 +84,7 @@ def _record(acting_user, community, visited_at, place, client_key, place_kind, p
         finding = VisitFinding.objects.create(visit=visit, position=position, text=text)
         finding.case = appeal_from_record(
             text=text, channel=Channel.VISIT, source_type=SOURCE_VISIT_FINDING, source_id=finding.pk, acting_user=acting_user,
-            address=visit.place, community=community, submitted_at=min(visited_at, timezone.now()), photos=photos,
+            address=visit.place, reporter_phone=visit.phone, community=community, submitted_at=min(visited_at, timezone.now()), photos=photos,
         )
         finding.save(update_fields=["case"])
     return visit

@@ -47,7 +47,7 @@ def channel_source(context, case) -> dict:
             url = reverse("channels:forum", args=[obj.forum_id])
     elif kind == SOURCE_VISIT_FINDING:
         visit = obj.visit
-        label = _("%(date)s 走访 %(place)s") % {"date": f"{visit.visited_at:%Y-%m-%d}", "place": visit.place}
+        label = _("%(date)s 走访 %(place)s") % {"date": f"{visit.visited_at:%Y-%m-%d}", "place": visit.place_masked}
         if rules.can_view(user, visit.community):
             url = reverse("channels:visit", args=[visit.pk])
     elif kind == SOURCE_IMPORT:

@@ -50,7 +50,7 @@ def visit_create(request):
             try:
                 visit, created = services.visit_record(
                     acting_user=request.user, community=c["community"], visited_at=c["visited_at"], place_kind=c["place_kind"], place=c["place"],
-                    people_met=c["people_met"], situation=c["situation"], findings=c["findings"], photos=c["photos"], client_key=c["client_key"],
+                    people_met=c["people_met"], phone=c["phone"], situation=c["situation"], findings=c["findings"], photos=c["photos"], client_key=c["client_key"],
                 )
             except CaseError as exc:
                 if sync:

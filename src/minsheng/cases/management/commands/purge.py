@@ -1,10 +1,12 @@
 """`minsheng purge`: erase the personal data of cases finished longer ago than
-MINSHENG_RETENTION_DAYS (beat also runs it nightly). Batched and safe to re-run."""
+MINSHENG_RETENTION_DAYS, and of the other records holding residents' data past that period
+(the channels' answers, notes, issues, visits; beat also runs it nightly). Batched and safe
+to re-run."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from minsheng.cases.errors import InvalidInput
-from minsheng.cases.privacy import cases_purge_personal_data
+from minsheng.cases.privacy import personal_data_purge
 
 
 class Command(BaseCommand):
@@ -16,8 +18,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, days, dry_run, **options):
         try:
-            count = cases_purge_personal_data(retention_days=days, dry_run=dry_run)
+            result = personal_data_purge(retention_days=days, dry_run=dry_run)
         except InvalidInput as exc:
             raise CommandError(exc.message) from exc
         verb = "would be erased" if dry_run else "erased"
-        self.stdout.write(self.style.SUCCESS(f"{count} cases' personal data {verb}."))
+        for label, count in result.records.items():
+            self.stdout.write(f"{label}: {count}")
+        self.stdout.write(self.style.SUCCESS(f"{result.cases} cases' personal data {verb}."))
