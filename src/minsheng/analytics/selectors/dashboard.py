@@ -27,7 +27,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, DateTimeField, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.utils import timezone
@@ -244,8 +244,11 @@ def _received(unit: Unit | None) -> Q:
 
 
 def _first_after(action: str, column: str):
-    later = CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__gt=OuterRef("id"), action=action).order_by("id")
-    return Subquery(later.values(column)[:1])
+    """The first `action` event of the same case after this one: MIN(id), or MIN(at) (a
+    later event of a case never has an earlier time). Aggregates, not ORDER BY id LIMIT 1,
+    which the planner may answer by walking the primary key from this event onwards."""
+    later = CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__gt=OuterRef("id"), action=action).order_by()
+    return Subquery(later.values("case_id").annotate(first=Min(column)).values("first"))
 
 
 def _deadline(key: str):
@@ -271,14 +274,19 @@ def _responded(events: QuerySet) -> QuerySet:
 
 def _replied_on_time(events: QuerySet) -> QuerySet:
     """Replies at or before the resolve-by deadline in force: the one written by the latest
-    dispatch or approved extension of the case before the reply."""
-    in_force = (
+    dispatch or approved extension of the case before the reply (found by MAX(id), then read)."""
+    latest = (
         CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id"))
         .filter(Q(action="dispatch") | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at"))
-        .order_by("-id")
-        .values(due=_deadline("resolve_due_at"))[:1]
+        .order_by().values("case_id").annotate(latest=Max("id")).values("latest")
     )
-    return events.filter(action="reply").annotate(due=Subquery(in_force, output_field=DateTimeField())).filter(at__lte=F("due"))
+    due = CaseEvent.objects.filter(pk=OuterRef("deadline_event")).values(due=_deadline("resolve_due_at"))[:1]
+    return (
+        events.filter(action="reply")
+        .annotate(deadline_event=Subquery(latest))
+        .annotate(due=Subquery(due, output_field=DateTimeField()))
+        .filter(at__lte=F("due"))
+    )
 
 
 def anchor_events(*, metric: str, unit: Unit | None, start, end) -> QuerySet:
