@@ -264,7 +264,11 @@ def test_hotspot_page_and_ledgers(client, users):
             assert ws["A2"].number_format == "yyyy-mm-dd"
         if table == "reporters":
             assert ws["A2"].value == "138****5678"
-    assert AuditEntry.objects.filter(action="export", target__startswith="analytics.hotspots:").count() == 5
+    # A chosen 大类 is split into its subcategories.
+    city = Category.objects.get(code="CGM")
+    ws = load_workbook(io.BytesIO(client.get(reverse("analytics:hotspots_export", args=["heat"]), {"category": city.pk}).content)).active
+    assert [c.value for c in ws[1]][3:] == ["环境卫生"] and ws["C2"].value == 6
+    assert AuditEntry.objects.filter(action="export", target__startswith="analytics.hotspots:").count() == 6
     assert client.get(reverse("analytics:hotspots_export", args=["nosuch"])).status_code == 404
     # Bad filters: a clear note, and the default period instead of an error page.
     bad = client.get(reverse("analytics:hotspots"), {"start": "2026-13-40", "end": "x"})

@@ -57,9 +57,10 @@ def _hotspot_data(user, values: dict, *, need: str | None = None) -> dict:
     """The page's tables for the filters (`need`: only the one being exported)."""
     start, end, category, street = values["start"], values["end"], values["category"], values["street"]
     place = "community" if street else "street"
+    by = "subcategory" if category is not None else "category"  # a chosen category is split into its subcategories
     out: dict = {}
     if need in (None, "heat", "weekly"):
-        out["counts"] = hs.weekly_counts(user=user, start=start, end=end, by="category", place=place, category=category, street=street)
+        out["counts"] = hs.weekly_counts(user=user, start=start, end=end, by=by, place=place, category=category, street=street)
     if need == "weekly":
         out["detail"] = hs.weekly_counts(user=user, start=start, end=end, by="subcategory", place="community", category=category, street=street)
     if need in (None, "rising"):
@@ -85,7 +86,7 @@ def _trend_chart(counts: hs.WeeklyCounts) -> dict:
     rest = [c for c in by_cat if c not in top]
     if rest:
         series.append({"name": _("其他"), "data": [sum(by_cat[c].get(w, 0) for c in rest) for w in counts.weeks]})
-    return {"weeks": [f"{w:%m-%d}" for w in counts.weeks], "series": series, "title": _("每周诉求量（按大类）")}
+    return {"weeks": [f"{w:%m-%d}" for w in counts.weeks], "series": series, "title": _("每周诉求量")}
 
 
 @login_required
@@ -101,6 +102,8 @@ def hotspots(request):
         "counts": counts,
         "heat": hs.heat_table(counts),
         "chart": _trend_chart(counts),
+        "place_label": _("社区") if values["street"] else _("街道"),
+        "by_label": _("小类") if values["category"] else _("大类"),
         "rising": data["rising"],
         "rising_week": hs.week_start(values["end"]),
         "recurring": data["recurring"],
