@@ -42,7 +42,6 @@ from . import charts
 from .selectors.board import (
     PublicCase,
     category_breakdown,
-    month_figures,
     month_series,
     notable_cases,
     top_problems,

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import pgettext
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 
@@ -56,7 +55,6 @@ def _display(row: dict) -> dict:
 
 
 @require_GET
-@cache_control(public=True, max_age=60)
 def board(request):
     if is_ratelimited(request, group="analytics.board.ip", key="ip", rate=_rate, method=("GET",), increment=True):
         return render(request, "intake/ratelimited.html", status=429)
