@@ -260,3 +260,11 @@ def test_the_briefing_button_links_to_the_month(client, users):
         assert "data-briefing" not in page
     else:
         assert f'{url}?month=2026-10' in page
+
+
+def test_the_dashboard_speaks_english(client, october, users):
+    client.force_login(users["leader"])
+    page = client.get("/desk/analytics/dashboard/?month=2026-10", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Dashboard" in page and "Response rate" in page and "Last 12 months" in page
+    drill = client.get("/desk/analytics/drilldown/?metric=satisfied&start=2026-10-01&end=2026-10-31", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Satisfied (incl. basically)" in drill.content.decode()
