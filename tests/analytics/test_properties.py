@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minsheng.analytics import selectors
+from minsheng.analytics.selectors import rates
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.core.calendar import get_calendar
 from minsheng.core.models import Unit
@@ -44,16 +45,18 @@ def moves(case: Case, pending_extension: bool) -> list[str]:
     state = case.state
     extension = ["decide", "decide_refuse"] if pending_extension else ["extend"]
     if state == "submitted":
-        return ["accept", "dispatch", "dispatch", "reject"]
+        return ["accept", "dispatch", "dispatch", "dispatch", "reject"]
     if state == "accepted":
-        return ["dispatch", "dispatch", "dispatch", "reject"]
+        return ["dispatch", "dispatch", "dispatch", "dispatch", "reject"]
+    # Weighted towards moving on, so that many histories reach re-handling and the replies
+    # after it.
     if state == "dispatched":
         delegate = ["delegate"] if case.main_unit.kind == "street" else []
-        return ["acknowledge", "acknowledge", "return", "return", "contact", "contact", "flag", *extension, *delegate]
+        return ["acknowledge", "acknowledge", "acknowledge", "return", "contact", "contact", "flag", *extension, *delegate]
     if state == "in_progress":
-        return ["reply", "reply", "return", "contact", "contact", "flag", *extension]
+        return ["reply", "reply", "reply", "reply", "return", "contact", "flag", *extension]
     if state == "replied":
-        return ["approve", "approve", "send_back"]
+        return ["approve", "send_back"]
     if state == "awaiting_feedback":
         return ["feedback", "feedback", "feedback", "close_no_feedback"]
     return []
@@ -67,13 +70,23 @@ def play(story, data) -> None:
         urgency = data.draw(st.sampled_from(["normal", "normal", "urgent", "complex"]), label="urgency")
         case = story.new(f"{now:%Y-%m-%d %H:%M:%S}", community=location, urgency=urgency)
         pending = False
-        for _ in range(data.draw(st.integers(0, 16), label="length")):
+        deadlines: list[dt.datetime] = []  # every resolve-by deadline the case has had
+        for _ in range(data.draw(st.integers(0, 20), label="length")):
             case.refresh_from_db()
+            if case.resolve_due_at and case.resolve_due_at not in deadlines:
+                deadlines.append(case.resolve_due_at)
             options = moves(case, pending)
             if not options:
                 break
             move = data.draw(st.sampled_from(options), label="move")
             now += dt.timedelta(seconds=data.draw(st.sampled_from(STEPS), label="pause") + data.draw(st.integers(0, 59), label="jitter"))
+            if move == "reply" and deadlines:
+                # Often reply just before or just after one of the deadlines the case has had
+                # (the dispatch's, an extended one, a fresh one after re-handling), so that
+                # each of them decides some reply's "on time".
+                aim = data.draw(st.sampled_from([None, *deadlines]), label="aim")
+                if aim is not None:
+                    now = max(now, aim + dt.timedelta(seconds=data.draw(st.sampled_from([-3600, -1, 0, 1, 3600]), label="side")))
             when = f"{now:%Y-%m-%d %H:%M:%S}"
             if move == "dispatch":
                 story.at(when, "dispatch", case, unit=data.draw(st.sampled_from(TARGETS), label="unit"))
@@ -86,7 +99,7 @@ def play(story, data) -> None:
                 story.at(when, "decide", case, approve=move == "decide")
                 pending = False
             elif move == "feedback":
-                story.at(when, "feedback", case, rating=data.draw(st.sampled_from(["satisfied", "basic", "unsatisfied"]), label="rating"),
+                story.at(when, "feedback", case, rating=data.draw(st.sampled_from(["satisfied", "basic", "unsatisfied", "unsatisfied"]), label="rating"),
                          resolved=data.draw(st.sampled_from([None, True, False]), label="resolved"))
             else:
                 story.at(when, move, case)
@@ -136,9 +149,13 @@ def brute_force(start: dt.datetime, end: dt.datetime, key_of) -> dict:
                     c["returns"] += 1
                 elif action == "reply":
                     c["replies"] += 1
+                    # Walk the episode: an approved extension moves the deadline, re-handling
+                    # (send-back, reopen) starts a fresh one; the last of them is in force.
                     deadline = when(events[dispatch_index]["data"]["resolve_due_at"])
                     for x in events[dispatch_index + 1:i]:
                         if x["action"] == "decide_extension" and x["data"].get("approved") is True:
+                            deadline = when(x["data"]["resolve_due_at"])
+                        elif x["action"] in ("send_back", "feedback_reopen"):
                             deadline = when(x["data"]["resolve_due_at"])
                     c["replies_on_time"] += e["at"] <= deadline
                     if not any(x["action"] == "reply" for x in events[dispatch_index + 1:i]):
@@ -199,7 +216,7 @@ def check(actual, expected, label) -> None:
 def test_every_rate_equals_a_brute_force_recomputation_from_the_events(story, data):
     # A short look-back sends replies to the per-reply fallback; both paths must agree.
     lookback = data.draw(st.sampled_from([selectors.LOOKBACK, dt.timedelta(0), dt.timedelta(days=2)]), label="lookback")
-    with transaction.atomic(), mock.patch.object(selectors, "LOOKBACK", lookback):
+    with transaction.atomic(), mock.patch.object(rates, "LOOKBACK", lookback):
         play(story, data)
         first_day = data.draw(st.integers(0, 40), label="period start")
         days = data.draw(st.sampled_from([1, 3, 7, 30, 90]), label="period days")

@@ -199,14 +199,31 @@ def _deadline(key: str):
     return Cast(KT(f"data__{key}"), DateTimeField())
 
 
+# The events that set the resolve-by deadline, each writing it into data.resolve_due_at: a
+# dispatch starts the clock, an approved extension moves the deadline then in force, and
+# re-handling (a send-back by the command centre, a reopen by an unsatisfied resident)
+# starts a fresh clock (cases.services._rehandle_updates).
+RESOLVE_CLOCK_ACTIONS = ("dispatch", "decide_extension", "send_back", "feedback_reopen")
+
+
+def _sets_resolve_clock() -> Q:
+    """The events of RESOLVE_CLOCK_ACTIONS that did write a deadline (a refused extension does
+    not; nor did re-handling before it restarted the clock)."""
+    return (
+        Q(action="dispatch")
+        | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at")
+        | Q(action__in=["send_back", "feedback_reopen"], data__has_key="resolve_due_at")
+    )
+
+
 def _deadline_in_force():
     """The resolve-by deadline in force just before this event: the one written by the latest
-    dispatch or approved extension of the case before it. Both carry data.resolve_due_at, and
-    an approval extends the deadline then in force, so the latest of them is the one in force
-    (an extension approved before a redispatch is older than the redispatch and drops out)."""
+    event of the case before it that set one (`_sets_resolve_clock`). An approval extends the
+    deadline then in force and re-handling replaces it, so the latest is the one in force (an
+    extension approved before a redispatch is older than the redispatch and drops out)."""
     latest = (
         CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id"))
-        .filter(Q(action="dispatch") | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at"))
+        .filter(_sets_resolve_clock())
         .order_by("-id")
         .values(due=_deadline("resolve_due_at"))[:1]
     )
@@ -391,7 +408,7 @@ def _count_replies(start: dt.datetime, end: dt.datetime, group: str, ids: list[i
                 | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at"))
         .order_by()
         .values_list("id", "case_id", "action", Case(When(action="dispatch", then=Epoch("at")), default=Value(None), output_field=FloatField()),
-                     Case(When(action__in=["dispatch", "decide_extension"], then=_deadline("resolve_due_at")), default=Value(None), output_field=DateTimeField()))
+                     Case(When(_sets_resolve_clock(), then=_deadline("resolve_due_at")), default=Value(None), output_field=DateTimeField()))
         .query.sql_with_params()
     )
     rows = _run(
@@ -399,7 +416,7 @@ def _count_replies(start: dt.datetime, end: dt.datetime, group: str, ids: list[i
         p (id, case_id, action, epoch, due) AS MATERIALIZED ({p_sql}),
         f AS (
             SELECT r.id AS rid,
-                MAX(CASE WHEN p.action IN ('dispatch', 'decide_extension') THEN p.id END) AS due_id,
+                MAX(CASE WHEN p.due IS NOT NULL THEN p.id END) AS due_id,
                 MAX(CASE WHEN p.action = 'dispatch' THEN p.id END) AS dispatch_id,
                 MAX(p.epoch) AS dispatch_epoch,
                 MAX(CASE WHEN p.action IN ('send_back', 'feedback_reopen') THEN p.id END) AS rehandled_id
