@@ -88,7 +88,7 @@ def _forbidden(request, message: str | None = None):
     return render(request, "desk/forbidden.html", {"message": message or _("您的角色无权查看数据看板。")}, status=403)
 
 
-def _bad_request(request, errors, *, scope=None):
+def _bad_request(request, errors):
     return render(request, "analytics/dashboard_error.html", {"errors": errors, "active_tool": "dashboard"}, status=400)
 
 
