@@ -371,3 +371,13 @@ def test_the_data_step_encrypts_plain_rows_and_reverses(users):
     migration.unprotect(apps, types.SimpleNamespace(connection=connection, quote_name=connection.ops.quote_name))
     assert raw("channels_forumattendee", attendee.pk, "name") == "王大爷"
     assert raw("channels_forumissue", issue.pk, "address") == "伊河路26号院"
+
+
+def test_opening_a_note_in_the_django_admin_is_an_audited_unmasked_read(login, users, box):
+    n = note(box)
+    users["admin"].is_staff = users["admin"].is_superuser = True
+    users["admin"].save()
+    response = login(users["admin"]).get(reverse("admin:channels_suggestionnote_change", args=[n.pk]))
+    assert response.status_code == 200 and "张三" in response.content.decode()
+    entry = AuditEntry.objects.get(action="unmask")
+    assert entry.target == f"channels.suggestionnote:{n.pk}" and entry.actor == users["admin"]

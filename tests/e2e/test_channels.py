@@ -109,6 +109,8 @@ def test_a_forum_with_three_issues_shows_three_linked_appeals(new_page, worker, 
     desk = new_page()
     problems = watch(desk)
     login(desk, worker.username, PASSWORD)
+    desk.click(".sidebar a >> text=听取民意")  # the workbench menu leads to the channels
+    desk.wait_for_load_state()
     desk.goto("/desk/channels/forums/new/")
     desk.fill("input[name=title]", "三季度居民议事会")
     desk.fill("input[name=place]", "社区会议室")
@@ -129,6 +131,16 @@ def test_a_forum_with_three_issues_shows_three_linked_appeals(new_page, worker, 
         assert issue.case.tracking_code in table.inner_text()
         assert issue.case.channel == "forum"
     shot(desk, "channels-forum-page")
+    # The appeal's page names its channel and leads back to the meeting.
+    first = forum.issues.select_related("case").first().case
+    desk.click(f"#forum-issues a >> text={first.tracking_code}")
+    desk.wait_for_load_state()
+    facts = desk.locator(".facts").first.inner_text()
+    assert "座谈会" in facts and "三季度居民议事会" in facts
+    shot(desk, "channels-forum-case")
+    desk.click(".ch-source a")
+    desk.wait_for_load_state()
+    assert desk.url.endswith(f"/desk/channels/forums/{forum.pk}/")
     desk.goto(f"/desk/channels/forums/{forum.pk}/ledger/")
     assert "座谈会台账" in desk.content()
     shot(desk, "channels-forum-ledger")
@@ -144,6 +156,7 @@ def test_a_visit_recorded_offline_arrives_when_back_online(new_page, worker, sho
     phone.context.set_offline(True)
     phone.fill("input[name=place]", "绿东村小区3号楼2单元401室")
     phone.fill("input[name=people_met]", "王大爷")
+    phone.fill("input[name=phone]", "13812345678")
     phone.fill("textarea[name=findings]", "楼道灯坏了，晚上上下楼看不见")
     phone.click("button >> text=保存走访记录")
     phone.locator("[data-drafts]:not([hidden])").wait_for()
@@ -158,6 +171,7 @@ def test_a_visit_recorded_offline_arrives_when_back_online(new_page, worker, sho
     phone.wait_for_function("document.querySelector('[data-offline-status]').textContent.indexOf('已上传') >= 0")
     visit = Visit.objects.get()
     assert visit.place == "绿东村小区3号楼2单元401室" and visit.findings.get().case.channel == "visit"
+    assert visit.phone == "13812345678" and visit.findings.get().case.reporter_phone == "13812345678"
     assert Case.objects.filter(channel="visit").count() == 1
     shot(phone, "channels-visit-synced")
     assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p and "Failed to fetch" not in p] == []

@@ -3,7 +3,20 @@ correcting data; staff work on the channels' own pages."""
 
 from django.contrib import admin
 
+from minsheng.core.services import audit_record
+
 from . import models
+
+
+class PersonalDataAdmin(admin.ModelAdmin):
+    """The change form shows a record's personal data in full: an unmasked read, audited as
+    on cases."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET" and str(object_id).isdigit() and self.model._default_manager.filter(pk=object_id).exists():
+            audit_record(action="unmask", actor=request.user, target=f"{self.model._meta.label_lower}:{object_id}",
+                         detail={"field": "admin_change_form"}, ip=request.META.get("REMOTE_ADDR"))
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(models.Survey)
@@ -16,7 +29,7 @@ class SurveyAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(PersonalDataAdmin):
     list_display = ("survey", "submitted_at", "street", "community")
     list_filter = ("survey",)
     raw_id_fields = ("survey", "street", "community")
@@ -30,7 +43,7 @@ class SuggestionBoxAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.SuggestionNote)
-class SuggestionNoteAdmin(admin.ModelAdmin):
+class SuggestionNoteAdmin(PersonalDataAdmin):
     list_display = ("box", "source", "status", "submitted_at", "summary")
     list_filter = ("status", "source")
     search_fields = ("text",)
@@ -46,7 +59,7 @@ class ForumAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(PersonalDataAdmin):
     list_display = ("visited_at", "community", "place_masked", "visitor")
     raw_id_fields = ("community", "visitor")
 
