@@ -52,7 +52,7 @@ def _appeal_input(request) -> tuple[AppealIn, list[Photo]]:
     if request.content_type == "application/json":
         try:
             data = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested past reason
             raise InvalidInput("请求体不是有效的 JSON。") from exc
         if not isinstance(data, dict):
             raise InvalidInput("请求体应为 JSON 对象。")
