@@ -17,7 +17,7 @@ from docx import Document
 
 from minsheng.analytics.briefing import SECTIONS, BriefingError, parse_month
 from minsheng.analytics.charts import FONT_PATH
-from minsheng.analytics.selectors import district_rates, monthly_rankings
+from minsheng.analytics.selectors import district_rates, location_rates, monthly_rankings
 from minsheng.analytics.views.briefing import may_download_briefing
 from minsheng.cases import services
 from minsheng.cases.models import Case, Category
@@ -200,29 +200,60 @@ def test_the_vendored_font_covers_every_street_community_and_category_name():
 # ---------------------------------------------------------------- the download
 
 
-ALLOWED = {"admin", "dispatcher", "leader"}
+DISTRICT_READERS = {"admin", "dispatcher", "leader"}
 
 
-@pytest.mark.parametrize("role", ["admin", "dispatcher", "leader", "operator", "street", "community", "dept"])
-def test_the_download_is_for_district_level_readers_only(client, users, role):
+@pytest.mark.parametrize("role", ["admin", "dispatcher", "leader", "street", "operator", "community", "dept"])
+def test_district_readers_get_the_district_briefing_a_street_its_own_and_others_403(client, users, role):
     client.force_login(users[role])
     with time_machine.travel(local("2026-11-10 09:00"), tick=False):
         response = client.get(reverse("analytics:briefing"), {"month": "2026-10"})
-    if role in ALLOWED:
+    if role in DISTRICT_READERS | {"street"}:
         assert response.status_code == 200
         assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessingml")
         assert "attachment" in response["Content-Disposition"] and "2026-10" in response["Content-Disposition"]
-        assert Document(io.BytesIO(response.content)).paragraphs[0].text == "中原区民生诉求办理情况通报"
+        title = Document(io.BytesIO(response.content)).paragraphs[0].text
+        assert title == ("建设路街道民生诉求办理情况通报" if role == "street" else "中原区民生诉求办理情况通报")
     else:
         assert response.status_code == 403
 
 
-def test_a_street_leader_is_refused_and_anonymous_is_sent_to_login(client, users):
+@override_settings(MINSHENG_RANKING_MIN_VOLUME=1)
+def test_a_street_gets_its_own_figures_ranking_and_cases_only(client, users, october):
     street_leader = make_user("leader-JSL", "leader", "street:JSL")
-    assert not may_download_briefing(street_leader)
+    assert may_download_briefing(street_leader) and may_download_briefing(users["street"])
     client.force_login(street_leader)
-    assert client.get(reverse("analytics:briefing"), {"month": "2026-10"}).status_code == 403
-    client.logout()
+    with time_machine.travel(local("2026-11-10 09:00"), tick=False):
+        response = client.get(reverse("analytics:briefing"), {"month": "2026-10"})
+    assert response.status_code == 200 and "JSL" in response["Content-Disposition"]
+    document = Document(io.BytesIO(response.content))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[0] == "建设路街道民生诉求办理情况通报" and all(h in paragraphs for h in SECTIONS)
+
+    jsl = unit("street:JSL")
+    (jsl_rates,) = location_rates(start=OCT, end=dt.date(2026, 11, 1), level="street", units=[jsl])
+    (overview,) = table_after_header(document, "指标")
+    rows = {row.cells[0].text: [c.text for c in row.cells[1:]] for row in overview.rows[1:]}
+    located = Case.objects.filter(street=jsl, submitted_at__gte=local("2026-10-01 00:00"), submitted_at__lt=local("2026-11-01 00:00"))
+    assert rows["受理量（件）"][0] == str(located.count()) == "2"
+    assert rows["派单量（件）"][0] == str(jsl_rates.dispatches) == "2"
+    assert rows["响应率"][0] == pct(jsl_rates.response_rate)
+
+    # Its own row among the streets, with the district rank.
+    streets = monthly_rankings(month=OCT)["street"]
+    own = next(r for r in streets.rows if r.unit == jsl)
+    first_ranking = table_after_header(document, "名次")[0]
+    assert [c.text for c in first_ranking.rows[1].cells][:3] == [str(own.rank), "建设路街道", str(own.rates.received)]
+
+    body = "\n".join(paragraphs)
+    assert "垃圾堆积一周无人清运" in body and "污水外溢" in body
+    assert "中原路与桐柏路交叉口" not in body  # Linshanzhai's case is not this street's business
+    text = all_text(io.BytesIO(response.content))
+    assert NAME not in text and PHONE not in text and CO_NAME not in text
+    assert AuditEntry.objects.filter(action="export", target="briefing:2026-10:JSL", actor=street_leader).exists()
+
+
+def test_anonymous_is_sent_to_login(client):
     response = client.get(reverse("analytics:briefing"), {"month": "2026-10"})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 

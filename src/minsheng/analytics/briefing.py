@@ -37,6 +37,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from minsheng.core.choices import UnitKind
+from minsheng.core.models import Unit
 
 from . import charts
 from .selectors.board import (
@@ -46,7 +47,7 @@ from .selectors.board import (
     notable_cases,
     top_problems,
 )
-from .selectors.rates import Ranking, monthly_rankings
+from .selectors.rates import Ranking, RankingRow, monthly_rankings
 
 FANGSONG = "仿宋_GB2312"
 HEITI = "黑体"
@@ -90,8 +91,8 @@ def previous_month(month: dt.date) -> dt.date:
     return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
-def briefing_filename(month: dt.date) -> str:
-    return f"民生诉求月度通报-{month:%Y-%m}.docx"
+def briefing_filename(month: dt.date, street: Unit | None = None) -> str:
+    return f"民生诉求月度通报-{street.name + '-' if street else ''}{month:%Y-%m}.docx"
 
 
 # ---------------------------------------------------------------- formatting
@@ -154,47 +155,81 @@ class BriefingData:
     problems: list[dict]
     notable: dict[str, list[PublicCase]]
     partial: bool = False  # the month is still running
+    street: Unit | None = None  # a street's own briefing; None for the district's
     charts: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def issue(self) -> str:
         return f"{self.month.year}年第{self.month.month}期"
 
+    @property
+    def area(self) -> str:
+        return self.street.name if self.street else self.district
 
-def briefing_data(*, month: dt.date, today: dt.date | None = None, progress: Callable[[str], None] | None = None) -> BriefingData:
-    """Everything the briefing prints, read from the selectors."""
+    @property
+    def whole(self) -> str:
+        return "全街道" if self.street else "全区"
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.street.name}办事处" if self.street else f"{self.district}民生诉求服务中心"
+
+    def street_communities(self) -> tuple[list[RankingRow], list[RankingRow], list[RankingRow]]:
+        """The street's communities among the district's community ranking: ranked rows
+        (with their district rank), and the street's own red and black lists, drawn as the
+        ranking draws the district's (best first; worst first; never overlapping)."""
+        ranking = self.rankings[UnitKind.COMMUNITY]
+        ranked = [row for row in ranking.rows if row.rank and row.unit.parent_id == self.street.pk]
+        size = ranking.list_size
+        return ranked, ranked[:size], list(reversed(ranked[max(size, len(ranked) - size):]))
+
+    def black_listed(self) -> list[str]:
+        if self.street:
+            return [row.unit.name for row in self.street_communities()[2]]
+        return [row.unit.name for kind, _name in CLASSES for row in self.rankings[kind].black]
+
+
+def briefing_data(*, month: dt.date, today: dt.date | None = None, progress: Callable[[str], None] | None = None,
+                  street: Unit | None = None) -> BriefingData:
+    """Everything the briefing prints, read from the selectors: of the district, or of the
+    appeals located in `street` (a street office's own briefing)."""
     say = progress or (lambda message: None)
     today = today or timezone.localdate()
     month = month.replace(day=1)
-    say("统计全区数据")
-    series = month_series(month, 12)
+    say("统计全街道数据" if street else "统计全区数据")
+    series = month_series(month, 12, street=street)
     figures = series[-1]
     previous = series[-2]
-    categories = category_breakdown(month)
+    categories = category_breakdown(month, street=street)
     say("计算三率排名")
     rankings = monthly_rankings(month=month)
     say("汇总热点问题与典型案例")
-    problems = top_problems(month, 5)
-    notable = notable_cases(month, limit=3)
+    problems = top_problems(month, 5, street=street)
+    notable = notable_cases(month, limit=3, street=street)
     return BriefingData(
         month=month, issued_on=today, district=settings.MINSHENG_DISTRICT_NAME, figures=figures, previous=previous,
         series=series, categories=categories, rankings=rankings, problems=problems, notable=notable,
-        partial=today.replace(day=1) == month,
+        partial=today.replace(day=1) == month, street=street,
     )
 
 
-def briefing_build(*, month: dt.date, today: dt.date | None = None, progress: Callable[[str], None] | None = None) -> bytes:
-    """The briefing for `month` as .docx bytes."""
+def briefing_build(*, month: dt.date, today: dt.date | None = None, progress: Callable[[str], None] | None = None,
+                   street: Unit | None = None) -> bytes:
+    """The briefing for `month` as .docx bytes: the district's, or with `street` that street
+    office's own (its territory's figures, its place among the streets, its communities)."""
     say = progress or (lambda message: None)
-    data = briefing_data(month=month, today=today, progress=say)
+    data = briefing_data(month=month, today=today, progress=say, street=street)
     say("绘制图表")
+    if street is None:
+        ranked = [(row.unit.name, row.rates.score) for row in data.rankings[UnitKind.STREET].rows if row.rank]
+        ranking_title = f"{_month_cn(data.month)}街道综合得分排名"
+    else:
+        ranked = [(row.unit.name, row.rates.score) for row in data.street_communities()[0]]
+        ranking_title = f"{_month_cn(data.month)}{street.name}所辖社区（村）综合得分"
     data.charts = {
         "trend": charts.trend_chart(data.series),
         "categories": charts.category_chart(data.categories),
-        "ranking": charts.ranking_chart(
-            [(row.unit.name, row.rates.score) for row in data.rankings[UnitKind.STREET].rows if row.rank],
-            title=f"{_month_cn(data.month)}街道综合得分排名",
-        ),
+        "ranking": charts.ranking_chart(ranked, title=ranking_title),
     }
     say("排版文档")
     return _Writer(data).render()
@@ -321,27 +356,30 @@ class _Writer:
         title = self.paragraph(indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
         title.paragraph_format.line_spacing = 1.0
         title.paragraph_format.space_before = Pt(12)
-        self._run(title, f"{data.district}民生诉求办理情况通报", font=MASTHEAD_FONT, size=Pt(30), colour=RED)
+        self._run(title, f"{data.area}民生诉求办理情况通报", font=MASTHEAD_FONT, size=Pt(30), colour=RED)
         issue = self.paragraph(indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
         issue.paragraph_format.space_before = Pt(12)
         self._run(issue, data.issue, font=FANGSONG)
         line = self.paragraph(indent=False)
         line.paragraph_format.tab_stops.add_tab_stop(Mm(156), alignment=2)  # right-aligned tab
-        self._run(line, f"{data.district}民生诉求服务中心\t{_date_cn(data.issued_on)}", font=FANGSONG)
+        self._run(line, f"{data.issuer}\t{_date_cn(data.issued_on)}", font=FANGSONG)
         _bottom_border(line, colour="C00000", size=18)
         self.paragraph(indent=False)
         heading = self.paragraph(indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
-        self._run(heading, f"关于{_month_cn(data.month)}全区民生诉求办理情况的通报", font=MASTHEAD_FONT, size=Pt(22))
+        self._run(heading, f"关于{_month_cn(data.month)}{data.whole}民生诉求办理情况的通报", font=MASTHEAD_FONT, size=Pt(22))
         self.paragraph(indent=False)
-        self.paragraph("各街道办事处，区直各部门，各公用企业：", indent=False)
+        addressees = "各社区（村），街道各有关科室：" if data.street else "各街道办事处，区直各部门，各公用企业："
+        self.paragraph(addressees, indent=False)
         scope = "（截至发文之日）" if data.partial else ""
-        self.paragraph(f"现将{_month_cn(data.month)}{scope}全区民生诉求办理情况通报如下。")
+        self.paragraph(f"现将{_month_cn(data.month)}{scope}{data.whole}民生诉求办理情况通报如下。")
+        if data.street:
+            self.paragraph("本通报的总体情况、热点问题和典型案例按诉求发生地统计，含区直部门承办的诉求。")
 
     def overview(self) -> None:
         data, now, before = self.data, self.data.figures, self.data.previous
         self.heading(SECTIONS[0])
         self.paragraph(
-            f"{_month_cn(data.month)}，全区共受理民生诉求{now['received']}件，派单{now['dispatched']}件，"
+            f"{_month_cn(data.month)}，{data.whole}共受理民生诉求{now['received']}件，派单{now['dispatched']}件，"
             f"办结答复{now['replied']}件，办结（评价或到期）{now['closed']}件。"
             f"响应率{percent(now['response_rate'])}，解决率{percent(now['resolution_rate'])}，"
             f"满意率{percent(now['satisfaction_rate'])}，按时办结率{percent(now['on_time_rate'])}；"
@@ -366,13 +404,22 @@ class _Writer:
             ["平均办理时长（工作小时）", "—" if hours is None else f"{hours:.1f}",
              "—" if before["avg_handling_hours"] is None else f"{before['avg_handling_hours']:.1f}", ""],
         ]
-        self.paragraph(f"表1  {_month_cn(data.month)}全区主要指标", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, font=HEITI, size=Pt(12))
+        self.paragraph(f"表1  {_month_cn(data.month)}{data.whole}主要指标", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, font=HEITI, size=Pt(12))
         self.table(["指标", "本月", "上月", "增减"], rows, widths_mm=[50, 30, 30, 46])
         self.picture(data.charts["trend"], "图1  近12个月诉求量与三率走势")
         if data.categories:
             parts = "、".join(f"{row['category']}{row['count']}件" for row in data.categories[:5])
             self.paragraph(f"从诉求类别看，数量居前的依次为：{parts}。")
         self.picture(data.charts["categories"], "图2  本月诉求分类构成")
+
+    RANKING_HEADER = ["名次", "单位", "收件量", "响应率", "解决率", "满意率", "按时办结率", "综合得分"]
+    RANKING_WIDTHS = [12, 42, 16, 17, 17, 17, 19, 16]
+
+    @staticmethod
+    def _ranking_row(row: RankingRow) -> list[str]:
+        return [str(row.rank) if row.rank else "—", row.unit.name, str(row.rates.received), percent(row.rates.response_rate),
+                percent(row.rates.resolution_rate), percent(row.rates.satisfaction_rate), percent(row.rates.on_time_rate),
+                score_text(row.rates.score)]
 
     def rankings(self) -> None:
         self.heading(SECTIONS[1])
@@ -382,18 +429,15 @@ class _Writer:
             f"综合得分按响应率{weights['response']:g}%、解决率{weights['resolution']:g}%、满意率{weights['satisfaction']:g}%加权计算（满分100分）；"
             f"当月收件量不足{ranking.min_volume}件或无可评分数据的单位不参与排名。"
         )
+        if self.data.street:
+            self._street_rankings()
+            return
         for number, (kind, name) in enumerate(CLASSES):
             ranking = self.data.rankings[kind]
             self.subheading(f"（{CN_NUMBERS[number]}）{name}")
             ranked = [row for row in ranking.rows if row.rank]
             if ranked:
-                self.table(
-                    ["名次", "单位", "收件量", "响应率", "解决率", "满意率", "按时办结率", "综合得分"],
-                    [[str(row.rank), row.unit.name, str(row.rates.received), percent(row.rates.response_rate),
-                      percent(row.rates.resolution_rate), percent(row.rates.satisfaction_rate), percent(row.rates.on_time_rate),
-                      score_text(row.rates.score)] for row in ranked],
-                    widths_mm=[12, 42, 16, 17, 17, 17, 19, 16],
-                )
+                self.table(self.RANKING_HEADER, [self._ranking_row(row) for row in ranked], widths_mm=self.RANKING_WIDTHS)
             else:
                 self.paragraph("本月无达到排名条件的单位。")
             unranked = len(ranking.rows) - len(ranked)
@@ -402,8 +446,31 @@ class _Writer:
             if kind == UnitKind.STREET:
                 self.picture(self.data.charts["ranking"], "图3  街道综合得分排名")
 
+    def _street_rankings(self) -> None:
+        street = self.data.street
+        streets = self.data.rankings[UnitKind.STREET]
+        own = next(row for row in streets.rows if row.unit.pk == street.pk)
+        ranked_streets = sum(1 for row in streets.rows if row.rank)
+        self.subheading(f"（一）{street.name}在全区街道中的排名")
+        self.table(self.RANKING_HEADER, [self._ranking_row(own)], widths_mm=self.RANKING_WIDTHS)
+        if own.rank:
+            self.paragraph(f"本月全区共{ranked_streets}个街道参与排名，{street.name}列第{own.rank}位。")
+        else:
+            self.paragraph(f"本月{street.name}{own.note}，未参与排名。")
+        self.subheading("（二）所辖社区（村）")
+        ranked, _red, _black = self.data.street_communities()
+        if ranked:
+            self.table(self.RANKING_HEADER, [self._ranking_row(row) for row in ranked], widths_mm=self.RANKING_WIDTHS)
+            self.paragraph("名次为在全区社区（村）中的名次。", size=Pt(12))
+        else:
+            self.paragraph("本月所辖社区（村）均未达到排名条件。")
+        self.picture(self.data.charts["ranking"], "图3  所辖社区（村）综合得分")
+
     def red_black(self) -> None:
         self.heading(SECTIONS[2])
+        if self.data.street:
+            self._street_red_black()
+            return
         self.paragraph("根据综合得分，现将各类单位红榜（得分最高）、黑榜（得分最低）通报如下：")
         rows = []
         for kind, name in CLASSES:
@@ -412,6 +479,21 @@ class _Writer:
             black = "、".join(f"{row.unit.name}（{score_text(row.rates.score)}）" for row in ranking.black) or "—"
             rows.append([name, red, black])
         self.table(["类别", "红榜", "黑榜"], rows, widths_mm=[36, 60, 60])
+
+    def _street_red_black(self) -> None:
+        street = self.data.street
+        streets = self.data.rankings[UnitKind.STREET]
+        if any(row.unit.pk == street.pk for row in streets.red):
+            self.paragraph(f"{street.name}本月列入全区街道红榜。")
+        elif any(row.unit.pk == street.pk for row in streets.black):
+            self.paragraph(f"{street.name}本月列入全区街道黑榜，请对照指标认真整改。")
+        self.paragraph("根据综合得分，所辖社区（村）红榜（得分最高）、黑榜（得分最低）如下：")
+        _ranked, red, black = self.data.street_communities()
+        self.table(["类别", "红榜", "黑榜"], [[
+            "社区（村）",
+            "、".join(f"{row.unit.name}（{score_text(row.rates.score)}）" for row in red) or "—",
+            "、".join(f"{row.unit.name}（{score_text(row.rates.score)}）" for row in black) or "—",
+        ]], widths_mm=[36, 60, 60])
 
     def problems(self) -> None:
         self.heading(SECTIONS[3])
@@ -453,11 +535,9 @@ class _Writer:
 
     def requirements(self) -> None:
         self.heading(SECTIONS[5])
-        black = []
-        for kind, _name in CLASSES:
-            black += [row.unit.name for row in self.data.rankings[kind].black]
+        black = self.data.black_listed()
         items = [
-            "对标对表抓整改。" + (f"{'、'.join(black)}等上黑榜单位要认真分析原因，于下月5日前将整改情况报区民生诉求服务中心。" if black
+            "对标对表抓整改。" + (f"{'、'.join(black)}等上黑榜单位要认真分析原因，于下月5日前将整改情况报{self.data.issuer}。" if black
                                 else "各单位要对照三率指标查找不足，持续改进。"),
             "严格时限抓落实。承办单位要按时签收、及时联系群众、限期办结，超期案件由区民生诉求服务中心挂牌督办。",
             "聚焦热点抓治理。对本月集中反映的问题，责任单位要举一反三，从个案办理转向源头治理、类案治理。",
@@ -469,12 +549,14 @@ class _Writer:
     def distribution(self) -> None:
         self.paragraph(indent=False)
         ending = self.paragraph(indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
-        self._run(ending, f"{self.data.district}民生诉求服务中心")
+        self._run(ending, self.data.issuer)
         date = self.paragraph(indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
         self._run(date, _date_cn(self.data.issued_on))
         self.paragraph(indent=False)
         copy = self.paragraph(indent=False, size=Pt(14))
-        self._run(copy, "抄送：区委办公室，区人大常委会办公室，区政府办公室，区政协办公室。", size=Pt(14))
+        recipients = ("区民生诉求服务中心，街道党工委、办事处领导班子成员" if self.data.street
+                      else "区委办公室，区人大常委会办公室，区政府办公室，区政协办公室")
+        self._run(copy, f"抄送：{recipients}。", size=Pt(14))
         _top_border(copy, colour="000000", size=6)
         _bottom_border(copy, colour="000000", size=6)
 

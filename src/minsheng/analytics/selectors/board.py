@@ -21,12 +21,15 @@ from django.utils import timezone
 
 from minsheng.cases.choices import CaseKind, CaseState
 from minsheng.cases.models import Case, CaseEvent
+from minsheng.core.models import Unit
 
 from ..anonymise import anonymise_text
-from .rates import _as_instant, district_rates, month_bounds
+from .rates import _as_instant, district_rates, location_rates, month_bounds
 
 PUBLIC_TEXT_LENGTH = 80
 RESOLVED_PAGE_SIZE = 10
+# How many of the district's top problems are read to find one street's.
+STREET_PROBLEM_POOL = 200
 # How far back the board lists resolved cases.
 RESOLVED_WINDOW = dt.timedelta(days=365)
 
@@ -43,13 +46,25 @@ def months_back(month: dt.date, count: int) -> list[dt.date]:
     return list(reversed(result))
 
 
-def month_figures(month: dt.date) -> dict:
+def _month_events(month: dt.date, street: Unit | None):
+    start, end = month_bounds(month_start(month))
+    events = CaseEvent.objects.filter(at__gte=_as_instant(start), at__lt=_as_instant(end))
+    return events.filter(case__street=street) if street is not None else events
+
+
+def month_figures(month: dt.date, *, street: Unit | None = None) -> dict:
     """The district's figures for one month, as plain values (cacheable, JSON-able):
     appeals received (受理), dispatched, replied, closed (办结), the 三率 and the on-time rate
-    (fractions 0..1 or None), red flags raised, average handling time and the composite score."""
+    (fractions 0..1 or None), red flags raised, average handling time and the composite score.
+
+    With `street`: the figures of the appeals located in that street (`location_rates`),
+    whichever unit handled them."""
     start, end = month_bounds(month_start(month))
-    rates = district_rates(start=start, end=end)
-    counts = CaseEvent.objects.filter(at__gte=_as_instant(start), at__lt=_as_instant(end)).aggregate(
+    if street is None:
+        rates = district_rates(start=start, end=end)
+    else:
+        (rates,) = location_rates(start=start, end=end, level="street", units=[street])
+    counts = _month_events(month, street).aggregate(
         received=Count("id", filter=Q(action="submit")),
         closed=Count("id", filter=Q(action__in=["feedback_close", "close_no_feedback"])),
     )
@@ -70,16 +85,16 @@ def month_figures(month: dt.date) -> dict:
     }
 
 
-def month_series(month: dt.date, count: int = 12) -> list[dict]:
+def month_series(month: dt.date, count: int = 12, *, street: Unit | None = None) -> list[dict]:
     """`month_figures` of the `count` months ending with `month`, oldest first."""
-    return [month_figures(m) for m in months_back(month, count)]
+    return [month_figures(m, street=street) for m in months_back(month, count)]
 
 
-def category_breakdown(month: dt.date) -> list[dict]:
-    """Appeals received in the month by category (大类), most first: [{"category", "count"}]."""
-    start, end = month_bounds(month_start(month))
+def category_breakdown(month: dt.date, *, street: Unit | None = None) -> list[dict]:
+    """Appeals received in the month (in `street`, if given) by category (大类), most first:
+    [{"category", "count"}]."""
     rows = (
-        CaseEvent.objects.filter(action="submit", at__gte=_as_instant(start), at__lt=_as_instant(end))
+        _month_events(month, street).filter(action="submit")
         .values(category=Coalesce("case__category__parent__name", "case__category__name"))
         .annotate(count=Count("id"))
         .order_by("-count", "category")
@@ -87,13 +102,12 @@ def category_breakdown(month: dt.date) -> list[dict]:
     return [{"category": row["category"] or "未分类", "count": row["count"]} for row in rows]
 
 
-def frequent_problems(month: dt.date, limit: int = 5) -> list[dict]:
+def frequent_problems(month: dt.date, limit: int = 5, *, street: Unit | None = None) -> list[dict]:
     """The month's most frequent subcategory × street pairs among the appeals received:
-    [{"category", "subcategory", "street", "count"}], most first."""
-    start, end = month_bounds(month_start(month))
+    [{"category", "subcategory", "street", "street_id", "count"}], most first."""
     rows = (
-        CaseEvent.objects.filter(action="submit", at__gte=_as_instant(start), at__lt=_as_instant(end), case__category__isnull=False)
-        .values("case__category__parent__name", "case__category__name", "case__street__name")
+        _month_events(month, street).filter(action="submit", case__category__isnull=False)
+        .values("case__category__parent__name", "case__category__name", "case__street__name", "case__street_id")
         .annotate(count=Count("id"))
         .order_by("-count", "case__category__name", "case__street__name")[:limit]
     )
@@ -102,23 +116,29 @@ def frequent_problems(month: dt.date, limit: int = 5) -> list[dict]:
             "category": row["case__category__parent__name"] or row["case__category__name"],
             "subcategory": row["case__category__name"],
             "street": row["case__street__name"] or "",
+            "street_id": row["case__street_id"],
             "count": row["count"],
         }
         for row in rows
     ]
 
 
-def top_problems(month: dt.date, limit: int = 5) -> list[dict]:
-    """The month's top problems (每月一题 candidates), as `{"title", "count", ...}` rows.
+def top_problems(month: dt.date, limit: int = 5, *, street: Unit | None = None) -> list[dict]:
+    """The month's top problems (每月一题 candidates), as `{"title", "count", ...}` rows, of the
+    district or of one street.
 
     The hotspot analysis (`selectors.hotspots.top_problems`) when it is installed; the plain
     subcategory × street frequency otherwise."""
     try:
         from .hotspots import top_problems as hotspot_top_problems
     except ImportError:
-        rows = frequent_problems(month, limit)
+        rows = frequent_problems(month, limit, street=street)
     else:
-        rows = list(hotspot_top_problems(month=month_start(month), limit=limit))
+        # The hotspot ranking is district-wide: a street's own problems are among its first
+        # rows of the district list, so a longer list is read and filtered.
+        rows = list(hotspot_top_problems(month=month_start(month), limit=limit if street is None else STREET_PROBLEM_POOL))
+        if street is not None:
+            rows = [row for row in rows if row.get("street_id") == street.pk]
     return [_problem_row(row) for row in rows[:limit]]
 
 
@@ -204,13 +224,13 @@ def resolved_cases_page(*, page: int | str | None = 1, per_page: int = RESOLVED_
     return result
 
 
-def notable_cases(month: dt.date, *, limit: int = 3) -> dict[str, list[PublicCase]]:
-    """Cases for the briefing's 典型案例: `praised` — closed in the month with the resident
-    satisfied (those with a written comment first); `overdue` — given a red flag (红牌) in the
-    month, most recent first. Anonymised."""
-    start, end = (_as_instant(d) for d in month_bounds(month_start(month)))
+def notable_cases(month: dt.date, *, limit: int = 3, street: Unit | None = None) -> dict[str, list[PublicCase]]:
+    """Cases for the briefing's 典型案例 (of the district, or located in `street`): `praised` —
+    closed in the month with the resident satisfied (those with a written comment first);
+    `overdue` — given a red flag (红牌) in the month, most recent first. Anonymised."""
+    events = _month_events(month, street)
     praised_events = list(
-        CaseEvent.objects.filter(action="feedback_close", at__gte=start, at__lt=end, data__rating="satisfied")
+        events.filter(action="feedback_close", data__rating="satisfied")
         .order_by("-at", "-id")
         .values_list("case_id", "reason")
     )
@@ -218,7 +238,7 @@ def notable_cases(month: dt.date, *, limit: int = 3) -> dict[str, list[PublicCas
     others = [case_id for case_id, reason in praised_events if not reason.strip()]
     praised_ids = list(dict.fromkeys(with_comment + others))[:limit]
     overdue_ids = list(dict.fromkeys(
-        CaseEvent.objects.filter(action="flag", at__gte=start, at__lt=end, data__flag="red").order_by("-at", "-id").values_list("case_id", flat=True)
+        events.filter(action="flag", data__flag="red").order_by("-at", "-id").values_list("case_id", flat=True)
     ))[:limit]
     loaded = _public_cases().in_bulk(praised_ids + overdue_ids)
     return {

@@ -1,9 +1,15 @@
 """The monthly briefing (月度通报) as a download: GET ?month=YYYY-MM → the .docx.
 
-The briefing is district-wide (every street's and department's ranking, cases from anywhere
-in the district), so only district-level readers get it: the admin, dispatchers and leaders
-of the district. A street's leader or any handler is refused (403) — their scoped view of the
-same figures is the dashboard. Every download is an export and is written to the audit log.
+Who gets which briefing:
+
+- the admin, dispatchers and district leaders: the district's (every unit's ranking, cases
+  from anywhere in the district);
+- a street office — its handlers and a leader of that street: the street's own briefing (the
+  figures, hot problems and cases of appeals located in the street, the street's place among
+  the streets, its communities' ranking and red/black lists), never another street's cases;
+- everyone else (operators, community and department handlers): 403.
+
+Every download is an export and is written to the audit log.
 """
 
 from __future__ import annotations
@@ -18,37 +24,55 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from minsheng.core.choices import Role, UnitKind
+from minsheng.core.models import Unit
 from minsheng.core.services import audit_record
 
 from ..briefing import BriefingError, briefing_build, briefing_filename, parse_month, previous_month
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DISTRICT = "district"
+
+
+def briefing_scope(user) -> str | Unit | None:
+    """DISTRICT for the district's briefing, a street `Unit` for that street's own, None when
+    the user may have no briefing."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser or user.role in (Role.ADMIN, Role.DISPATCHER):
+        return DISTRICT
+    unit = user.unit
+    if user.role == Role.LEADER and (unit is None or unit.kind == UnitKind.DISTRICT):
+        return DISTRICT
+    if user.role in (Role.LEADER, Role.HANDLER) and unit is not None and unit.kind == UnitKind.STREET:
+        return unit
+    return None
 
 
 def may_download_briefing(user) -> bool:
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser or user.role in (Role.ADMIN, Role.DISPATCHER):
-        return True
-    return user.role == Role.LEADER and (user.unit is None or user.unit.kind == UnitKind.DISTRICT)
+    return briefing_scope(user) is not None
 
 
 @login_required
 @require_GET
 def briefing(request):
-    if not may_download_briefing(request.user):
-        return render(request, "desk/forbidden.html", {"message": pgettext("briefing", "月度通报为全区材料，仅区级领导、派单员和系统管理员可以下载。")}, status=403)
+    scope = briefing_scope(request.user)
+    if scope is None:
+        return render(request, "desk/forbidden.html", {"message": pgettext(
+            "briefing", "月度通报仅供区级领导、派单员、系统管理员和街道办事处下载。")}, status=403)
+    street = None if scope == DISTRICT else scope
     text = request.GET.get("month", "").strip()
     try:
         # Without a month: the last complete month, what a briefing is normally about.
         month = parse_month(text) if text else previous_month(timezone.localdate())
     except BriefingError as exc:
         return render(request, "analytics/briefing_error.html", {"message": str(exc)}, status=400)
-    content = briefing_build(month=month)
-    audit_record(action="export", actor=request.user, target=f"briefing:{month:%Y-%m}", ip=request.META.get("REMOTE_ADDR") or None,
-                 detail={"kind": "monthly_briefing", "month": f"{month:%Y-%m}", "bytes": len(content)})
+    content = briefing_build(month=month, street=street)
+    target = f"briefing:{month:%Y-%m}" + (f":{street.code}" if street else "")
+    audit_record(action="export", actor=request.user, target=target, ip=request.META.get("REMOTE_ADDR") or None,
+                 detail={"kind": "monthly_briefing", "month": f"{month:%Y-%m}", "street": street.code if street else "",
+                         "bytes": len(content)})
     response = HttpResponse(content, content_type=DOCX)
-    filename = briefing_filename(month)
-    response["Content-Disposition"] = f"attachment; filename=\"briefing-{month:%Y-%m}.docx\"; filename*=UTF-8''{quote(filename)}"
+    ascii_name = f"briefing-{street.code + '-' if street else ''}{month:%Y-%m}.docx"
+    response["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(briefing_filename(month, street))}"
     response["Cache-Control"] = "private, no-store"
     return response
