@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 
+from django.test import Client
+
 import pytest
 
 from .conftest import FOREIGN_MARKERS, FOREIGN_PHONE, ROLES, isolated
@@ -336,3 +338,46 @@ def test_api_operation(db, world, key):
             url, response = _api_request(world, key, scope, role)
             assert outcome(response) in REFUSED, (key, scope, role, url, response.status_code)
             assert not _leaks(response)
+
+
+# ---------------------------------------------------------------- swept by rule
+
+
+def test_the_admin_site_is_for_staff_accounts_only(db, world):
+    """Django's admin site (every "admin:" URL and its unnamed object redirects) answers only
+    an active staff account: the workbench's roles, admin included, are sent to its login.
+    Asked: the index and every model's list and add page."""
+    from django.contrib.auth import get_user_model
+    from django.urls import NoReverseMatch, reverse
+
+    names = ["admin:index"] + sorted(n for n in site_routes() if n.startswith("admin:") and n.endswith(("_changelist", "_add")))
+    superuser = get_user_model().objects.create_superuser(username="root-security", password="x-security-1", email="")
+    staff = Client()
+    staff.force_login(superuser)
+    assert len(names) > 20
+    for name in names:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        for role in ("anon", "operator", "admin", "street"):
+            response = isolated(lambda: world.clients[role].get(url))
+            assert outcome(response) == "login" and response["Location"].startswith("/admin/login/"), (name, role, response.status_code)
+        response = isolated(lambda: staff.get(url))
+        assert response.status_code in (200, 403), (name, response.status_code)  # 403: a model the admin may not add to
+    assert isolated(lambda: staff.get(reverse("admin:index"))).status_code == 200
+
+
+def test_uploaded_files_have_unguessable_names_and_no_folder_listing(db, world, client):
+    """Photos are served from /media/ to whoever holds their address (in production by the
+    reverse proxy); the address carries 64 random bits, and folders are not listed."""
+    from minsheng.cases.services import case_attach
+
+    from .test_payloads import jpeg
+
+    attachment = case_attach(case=world.own("case"), content=jpeg(), filename="../../etc/passwd.jpg", content_type="image/jpeg")
+    folder = attachment.file.name.rsplit("/", 1)[0]
+
+    assert len(attachment.stored_name.split(".")[0]) >= 16 and "passwd" not in attachment.file.name
+    assert client.get(f"/media/{folder}/").status_code == 404
+    assert client.get("/media/").status_code == 404
