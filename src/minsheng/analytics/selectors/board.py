@@ -24,12 +24,11 @@ from minsheng.cases.models import Case, CaseEvent
 from minsheng.core.models import Unit
 
 from ..anonymise import anonymise_text
+from . import hotspots
 from .rates import _as_instant, district_rates, location_rates, month_bounds
 
 PUBLIC_TEXT_LENGTH = 80
 RESOLVED_PAGE_SIZE = 10
-# How many of the district's top problems are read to find one street's.
-STREET_PROBLEM_POOL = 200
 # How far back the board lists resolved cases.
 RESOLVED_WINDOW = dt.timedelta(days=365)
 
@@ -102,60 +101,21 @@ def category_breakdown(month: dt.date, *, street: Unit | None = None) -> list[di
     return [{"category": row["category"] or "未分类", "count": row["count"]} for row in rows]
 
 
-def frequent_problems(month: dt.date, limit: int = 5, *, street: Unit | None = None) -> list[dict]:
-    """The month's most frequent subcategory × street pairs among the appeals received:
-    [{"category", "subcategory", "street", "street_id", "count"}], most first."""
-    rows = (
-        _month_events(month, street).filter(action="submit", case__category__isnull=False)
-        .values("case__category__parent__name", "case__category__name", "case__street__name", "case__street_id")
-        .annotate(count=Count("id"))
-        .order_by("-count", "case__category__name", "case__street__name")[:limit]
-    )
-    return [
-        {
-            "category": row["case__category__parent__name"] or row["case__category__name"],
-            "subcategory": row["case__category__name"],
-            "street": row["case__street__name"] or "",
-            "street_id": row["case__street_id"],
-            "count": row["count"],
-        }
-        for row in rows
-    ]
-
-
 def top_problems(month: dt.date, limit: int = 5, *, street: Unit | None = None) -> list[dict]:
-    """The month's top problems (每月一题 candidates), as `{"title", "count", ...}` rows, of the
-    district or of one street.
-
-    The hotspot analysis (`selectors.hotspots.top_problems`) when it is installed; the plain
-    subcategory × street frequency otherwise."""
-    try:
-        from .hotspots import top_problems as hotspot_top_problems
-    except ImportError:
-        rows = frequent_problems(month, limit, street=street)
+    """The month's top problems (每月一题 candidates) from the hotspot analysis, of the district
+    (`hotspots.top_problems`) or of one street, each with a readable `title`."""
+    if street is None:
+        rows = hotspots.top_problems(month=month_start(month), limit=limit)
     else:
-        # The hotspot ranking is district-wide: a street's own problems are among its first
-        # rows of the district list, so a longer list is read and filtered.
-        rows = list(hotspot_top_problems(month=month_start(month), limit=limit if street is None else STREET_PROBLEM_POOL))
-        if street is not None:
-            rows = [row for row in rows if row.get("street_id") == street.pk]
+        rows = [problem.as_dict() for problem in hotspots.month_problems(month=month_start(month), limit=limit, street=street)]
     return [_problem_row(row) for row in rows[:limit]]
 
 
 def _problem_row(row: dict) -> dict:
-    """One top problem with a readable title, whatever the source named its fields."""
-    row = dict(row)
-    title = row.get("title") or row.get("label") or row.get("name")
-    if not title:
-        what = row.get("subcategory_name") or row.get("subcategory") or row.get("category_name") or row.get("category") or ""
-        street = row.get("street_name") or row.get("street") or ""
-        place = row.get("place") or ""
-        where = place if not street or place.startswith(street) else f"{street}{place}"
-        title = " · ".join(str(part) for part in (where or street, what) if part) or "—"
-    row["title"] = str(title)
-    count = row.get("count", row.get("cases", row.get("total", 0)))
-    row["count"] = int(count or 0)
-    return row
+    """A hotspot problem row with a `title`: place (street and community) · subcategory."""
+    street, place = row.get("street") or "", row.get("place") or ""
+    where = place if not street or place.startswith(street) else f"{street}{place}"
+    return {**row, "title": " · ".join(part for part in (where, row.get("category") or "") if part) or "—"}
 
 
 # ---------------------------------------------------------------- cases shown to the public
