@@ -15,7 +15,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from django.utils import timezone
@@ -324,22 +324,27 @@ _CHANNEL_ALIASES = {
 }
 
 
+@cache
+def _channel_lookup() -> dict[str, str]:
+    """Cell text (normalised) → channel code: codes, labels in both languages, aliases."""
+    from django.utils import translation
+
+    lookup = dict(_CHANNEL_ALIASES)
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            for choice in Channel:
+                lookup[choice.value] = choice.value
+                lookup[str(choice.label).lower().replace(" ", "")] = choice.value
+    return lookup
+
+
 def _channel(value) -> tuple[str, str]:
     raw = _cell_text(value)
     if not raw:
         return Channel.IMPORT, ""
-    key = raw.lower().replace(" ", "")
-    for choice in Channel:
-        if key in (choice.value, str(choice.label).lower().replace(" ", "")):
-            return choice.value, ""
-    from django.utils import translation
-
-    with translation.override("zh-hans"):
-        labels = {str(c.label): c.value for c in Channel}
-    if raw in labels:
-        return labels[raw], ""
-    if key in _CHANNEL_ALIASES:
-        return _CHANNEL_ALIASES[key], ""
+    code = _channel_lookup().get(raw.lower().replace(" ", ""))
+    if code is not None:
+        return code, ""
     return Channel.IMPORT, _("未知的渠道“%(channel)s”。") % {"channel": raw[:20]}
 
 
@@ -417,6 +422,7 @@ def _listed_names() -> tuple[str, ...]:
     return tuple(sorted((n for n in names if n and len(n) >= 2), key=len, reverse=True))
 
 
+@lru_cache(maxsize=65536)
 def place_is_known(address: str) -> bool:
     """Whether the address names anything in the district's gazetteer (a road, a community,
     a place, a street office), exactly or by a close variant."""
