@@ -52,9 +52,13 @@ def october(story, users):
     story.run(e, [("2026-10-13 09:00", "dispatch", {"unit": "street:LSZ"}), ("2026-10-13 09:30", "acknowledge"),
                   ("2026-10-13 10:00", "contact"), ("2026-10-14 10:00", "reply"), ("2026-10-14 11:00", "send_back"),
                   ("2026-10-15 10:00", "reply"), ("2026-10-15 11:00", "approve"), ("2026-10-28 09:00", "close_no_feedback")])
+    f = story.new("2026-10-12 08:00")
+    story.run(f, [("2026-10-12 09:00", "dispatch", {"unit": "street:JSL"}), ("2026-10-12 09:30", "acknowledge"),
+                  ("2026-10-12 10:00", "contact"), ("2026-10-13 10:00", "reply"), ("2026-10-20 09:00", "send_back"),
+                  ("2026-10-23 10:00", "reply")])  # after the first resolve-by (10-21), within the fresh clock
     hotline_case("2026-10-20 08:00")
     story.at("2026-10-30 09:00", "flag", None)
-    return {"a": a, "b": b, "c": c, "d": d, "e": e}
+    return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f}
 
 
 def test_scope_follows_the_org_tree(users):
@@ -104,14 +108,16 @@ def test_every_figure_drills_down_to_as_many_rows(october, users, role):
 
 def test_the_district_figures_are_the_scenarios(october, users):
     figures = dashboard.district_overview(user=users["leader"], month=OCT)["figures"]
-    # dispatches: a, b, c twice, d, e = 6, plus b's delegation = 7 received
-    assert figures["dispatched"] == 6 and figures["received"] == 7
+    # dispatches: a, b, c twice, d, e, f = 7, plus b's delegation = 8 received
+    assert figures["dispatched"] == 7 and figures["received"] == 8
     assert figures["returned"] == 1 and figures["extended"] == 1
-    assert figures["rehandled"] == 2  # b reopened by the resident, e sent back
+    assert figures["rehandled"] == 3  # b reopened by the resident, e and f sent back
     assert figures["rated"] == 3 and figures["satisfied"] == 2 and figures["unsatisfied"] == 1
     assert figures["no_feedback"] == 1
-    # on time: a, d, e and c's second dispatch; b acknowledged the next day; c's first was returned
-    assert figures["responded"] == 4
+    # on time: a, d, e, f and c's second dispatch; b acknowledged the next day; c's first was returned
+    assert figures["responded"] == 5
+    # every reply on time: f's second against the fresh clock of its send-back
+    assert figures["replied"] == figures["replied_on_time"] == 7
     assert figures["overdue"] >= 2  # c (at SJJ) and d are past their resolve-by deadline on 10-30
 
 
@@ -175,7 +181,7 @@ def test_a_range_that_is_not_a_month_ranks_by_score_without_lists(october, users
 def test_the_trend_covers_twelve_months_ending_with_the_period(october, users):
     trend = dashboard.district_overview(user=users["leader"], month=OCT)["trend"]
     assert [t["month"] for t in trend][0] == dt.date(2025, 11, 1) and trend[-1]["month"] == OCT
-    assert trend[-1]["received"] == 7 and trend[-1]["intake"] == 6
+    assert trend[-1]["received"] == 8 and trend[-1]["intake"] == 7
     assert trend[-1]["resolution_rate"] == pytest.approx(2 / 3)
     assert sum(t["received"] for t in trend[:-1]) == 0
 
@@ -233,10 +239,10 @@ def test_the_drilldown_page_lists_the_rows_of_the_figure(client, october, users)
     client.force_login(users["leader"])
     response = client.get("/desk/analytics/drilldown/?metric=dispatched&start=2026-10-01&end=2026-10-31")
     assert response.status_code == 200
-    assert response.context["page"].paginator.count == 6
+    assert response.context["page"].paginator.count == 7
     assert response.content.decode().count(october["c"].tracking_code) >= 2
     ranking_row = client.get(f"/desk/analytics/drilldown/?metric=received&unit={unit('street:JSL').pk}&start=2026-10-01&end=2026-10-31")
-    assert {c.pk for c in ranking_row.context["page"]} == {october["a"].pk, october["b"].pk, october["d"].pk}
+    assert {c.pk for c in ranking_row.context["page"]} == {october[k].pk for k in "abdf"}
 
 
 def test_the_drilldown_refuses_other_units_and_bad_input(client, october, users):

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DateTimeField, F, Max, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +44,7 @@ from .rates import (
     Ranking,
     RankingRow,
     UnitRates,
+    _sets_resolve_clock,
     district_rates,
     month_bounds,
     monthly_rankings,
@@ -225,13 +226,12 @@ _EVENT_FILTERS = {
 }
 
 
-def _credited(unit: Unit | None) -> tuple[Q, list[int] | None]:
+def _credited(unit: Unit | None) -> Q:
     """Events credited to `unit` as the rates credit them (a street office with its
-    communities), and the ids; no filter for the district."""
+    communities); no condition for the district."""
     if unit is None:
-        return Q(), None
-    ids = list(_unit_scope(unit).unit_ids)
-    return Q(unit_id__in=ids), ids
+        return Q()
+    return Q(unit_id__in=list(_unit_scope(unit).unit_ids))
 
 
 def _received(unit: Unit | None) -> Q:
@@ -243,66 +243,82 @@ def _received(unit: Unit | None) -> Q:
     return Q(action="dispatch", unit_id__in=ids) | Q(action="delegate", unit_id=unit.pk)
 
 
-def _first_after(action: str, column: str):
-    """The first `action` event of the same case after this one: MIN(id), or MIN(at) (a
-    later event of a case never has an earlier time). Aggregates, not ORDER BY id LIMIT 1,
-    which the planner may answer by walking the primary key from this event onwards."""
-    later = CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__gt=OuterRef("id"), action=action).order_by()
+def _prefixed(q: Q, prefix: str) -> Q:
+    """The same condition on a related event (`events__action=...` from a case)."""
+    result = Q()
+    result.connector, result.negated = q.connector, q.negated
+    result.children = [_prefixed(child, prefix) if isinstance(child, Q) else (prefix + child[0], child[1]) for child in q.children]
+    return result
+
+
+def _anchor_condition(metric: str, unit: Unit | None, start, end) -> Q:
+    """Which events a metric counts, before any pairing with the case's other events."""
+    period = Q(at__gte=_instant(start), at__lt=_instant(end))
+    if metric == "received":
+        return period & _received(unit)
+    action = {"responded": Q(action="dispatch"), "replied_on_time": Q(action="reply")}.get(metric) or _EVENT_FILTERS[metric]
+    return period & _credited(unit) & action
+
+
+def _first_after(action: str, column: str, event: str):
+    """The first `action` event of the same case after `event` (an outer reference to an
+    event id): MIN(id), or MIN(at) (a later event of a case never has an earlier time).
+    Aggregates, not ORDER BY id LIMIT 1, which the planner may answer by walking the primary
+    key from that event onwards."""
+    case = "case_id" if event == "id" else "pk"  # from an event, or from a case joined to it
+    later = CaseEvent.objects.filter(case_id=OuterRef(case), id__gt=OuterRef(event), action=action).order_by()
     return Subquery(later.values("case_id").annotate(first=Min(column)).values("first"))
 
 
-def _deadline(key: str):
-    return Cast(KT(f"data__{key}"), DateTimeField())
+def _deadline(key: str, prefix: str = ""):
+    """A deadline written into an event's data as ISO 8601 text, as a timestamp (KT cannot
+    follow a relation to the JSON field: the key is read from the named column instead)."""
+    return Cast(KeyTextTransform(key, f"{prefix}data"), DateTimeField())
 
 
-def _responded(events: QuerySet) -> QuerySet:
-    """Dispatches answered in time: the episode's first acknowledgement by the acknowledge-by
-    deadline and its first contact with the resident by the contact-by deadline, both before
-    any return (the end of the episode)."""
-    return (
-        events.filter(action="dispatch")
-        .annotate(
-            return_id=_first_after("return", "id"),
-            ack_id=_first_after("acknowledge", "id"), ack_at=_first_after("acknowledge", "at"),
-            contact_id=_first_after("contact", "id"), contact_at=_first_after("contact", "at"),
-            ack_due=_deadline("acknowledge_due_at"), contact_due=_deadline("contact_due_at"),
+def _pair(qs: QuerySet, metric: str, prefix: str) -> QuerySet:
+    """Keep the anchor rows of `qs` (events, or cases joined to their anchor event through
+    `prefix`) that the paired figures count.
+
+    responded: the dispatch's first acknowledgement by its acknowledge-by deadline and its
+    first contact by its contact-by deadline, both before any return (the episode's end).
+    replied_on_time: the reply at or before the resolve-by deadline in force, the one written
+    by the case's latest event before the reply that set one (`rates._sets_resolve_clock`)."""
+    event = prefix + "id"
+    if metric == "responded":
+        return (
+            qs.annotate(
+                p_return=_first_after("return", "id", event),
+                p_ack=_first_after("acknowledge", "id", event), p_ack_at=_first_after("acknowledge", "at", event),
+                p_contact=_first_after("contact", "id", event), p_contact_at=_first_after("contact", "at", event),
+                p_ack_due=_deadline("acknowledge_due_at", prefix), p_contact_due=_deadline("contact_due_at", prefix),
+            )
+            .filter(p_ack__isnull=False, p_contact__isnull=False, p_ack_at__lte=F("p_ack_due"), p_contact_at__lte=F("p_contact_due"))
+            .filter(Q(p_return__isnull=True) | (Q(p_return__gt=F("p_ack")) & Q(p_return__gt=F("p_contact"))))
         )
-        .filter(ack_id__isnull=False, contact_id__isnull=False, ack_at__lte=F("ack_due"), contact_at__lte=F("contact_due"))
-        .filter(Q(return_id__isnull=True) | (Q(return_id__gt=F("ack_id")) & Q(return_id__gt=F("contact_id"))))
-    )
-
-
-def _replied_on_time(events: QuerySet) -> QuerySet:
-    """Replies at or before the resolve-by deadline in force: the one written by the latest
-    dispatch or approved extension of the case before the reply (found by MAX(id), then read)."""
-    latest = (
-        CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id"))
-        .filter(Q(action="dispatch") | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at"))
-        .order_by().values("case_id").annotate(latest=Max("id")).values("latest")
-    )
-    due = CaseEvent.objects.filter(pk=OuterRef("deadline_event")).values(due=_deadline("resolve_due_at"))[:1]
-    return (
-        events.filter(action="reply")
-        .annotate(deadline_event=Subquery(latest))
-        .annotate(due=Subquery(due, output_field=DateTimeField()))
-        .filter(at__lte=F("due"))
-    )
+    if metric == "replied_on_time":
+        latest = (
+            CaseEvent.objects.filter(case_id=OuterRef("case_id" if not prefix else "pk"), id__lt=OuterRef(event))
+            .filter(_sets_resolve_clock())
+            .order_by().values("case_id").annotate(latest=Max("id")).values("latest")
+        )
+        due = CaseEvent.objects.filter(pk=OuterRef("p_clock")).values(due=_deadline("resolve_due_at"))[:1]
+        return (
+            # The reply's time as an annotation: a filter on `events__at` in a new filter()
+            # call would join a second, unrelated event.
+            qs.annotate(p_clock=Subquery(latest), p_at=F(f"{prefix}at"))
+            .annotate(p_due=Subquery(due, output_field=DateTimeField()))
+            .filter(p_at__lte=F("p_due"))
+        )
+    return qs
 
 
 def anchor_events(*, metric: str, unit: Unit | None, start, end) -> QuerySet:
     """The events an event figure counts, for `unit` (rolled up) or the district."""
     if metric not in METRICS or METRICS[metric].kind != "event":
         raise ValueError(f"not an event metric: {metric!r}")
-    events = CaseEvent.objects.filter(at__gte=_instant(start), at__lt=_instant(end)).order_by()
-    if metric == "received":
-        return events.filter(_received(unit))
-    credited, _ids = _credited(unit)
-    events = events.filter(credited)
-    if metric == "responded":
-        return _responded(events)
-    if metric == "replied_on_time":
-        return _replied_on_time(events)
-    return events.filter(_EVENT_FILTERS[metric])
+    events = CaseEvent.objects.filter(_anchor_condition(metric, unit, start, end)).order_by()
+    return _pair(events, metric, "")
 
 
 def _intake_filter(metric: str, start, end) -> Q:
@@ -330,6 +346,9 @@ def cases_behind(*, user, metric: str, unit_id: int | None, start, end) -> Query
     "category:<code>", "channel:<code>", "open_overdue"): one row per case, `anchor_at` its
     submission time; they cover the user's scope and take no unit.
 
+    One statement: the cases joined to their anchor events (read through the (action, at)
+    index), the paired figures' conditions as per-row sub-queries on the case's own events.
+
     PermissionDenied for a user without a dashboard or a unit outside their scope;
     ValueError for an unknown metric."""
     scope = scope_for(user)
@@ -337,18 +356,16 @@ def cases_behind(*, user, metric: str, unit_id: int | None, start, end) -> Query
     visible = Case.objects.visible_to(user).select_related("category__parent", "street", "community", "main_unit")
     if metric in METRICS and METRICS[metric].kind == "event":
         unit = _target_unit(scope, unit_id)
-        anchors = anchor_events(metric=metric, unit=unit, start=start, end=end)
+        # One filter() call: every condition applies to the same joined event row.
+        joined = visible.filter(_prefixed(_anchor_condition(metric, unit, start, end), "events__"))
         return (
-            visible.filter(events__in=anchors.values("id"))
+            _pair(joined, metric, "events__")
             .annotate(anchor_at=F("events__at"), anchor_action=F("events__action"), anchor_id=F("events__id"))
             .order_by("-anchor_at", "-anchor_id")
         )
     if unit_id is not None and (scope.unit is None or unit_id != scope.unit.pk):
         raise ValueError("intake figures cover the whole scope: no unit")
     return visible.filter(_intake_filter(metric, start, end)).annotate(anchor_at=F("submitted_at")).order_by("-submitted_at", "-id")
-
-
-# ---------------------------------------------------------------- overview
 
 
 def _rates_for(unit: Unit | None, start, end) -> UnitRates:
@@ -368,7 +385,7 @@ def _trend(user, scope: Scope, last_month: dt.date) -> list[dict]:
     start, end = _instant(first), _instant(_shift_month(last_month, 1))
     feedback = Q(action__in=FEEDBACK_ACTIONS)
     received = _received(scope.unit)
-    credited, _ids = _credited(scope.unit)
+    credited = _credited(scope.unit)
     rows = (
         CaseEvent.objects.filter(at__gte=start, at__lt=end)
         .filter(received | (credited & feedback))
