@@ -31,7 +31,7 @@ from django.utils import timezone
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -361,7 +361,7 @@ class _Writer:
         issue.paragraph_format.space_before = Pt(12)
         self._run(issue, data.issue, font=FANGSONG)
         line = self.paragraph(indent=False)
-        line.paragraph_format.tab_stops.add_tab_stop(Mm(156), alignment=2)  # right-aligned tab
+        line.paragraph_format.tab_stops.add_tab_stop(Mm(156), alignment=WD_TAB_ALIGNMENT.RIGHT)
         self._run(line, f"{data.issuer}\t{_date_cn(data.issued_on)}", font=FANGSONG)
         _bottom_border(line, colour="C00000", size=18)
         self.paragraph(indent=False)
