@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from minsheng.cases.choices import CaseKind, CaseState
+from minsheng.cases.choices import CaseKind
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.core.models import Unit
 
@@ -29,6 +29,7 @@ from .rates import _as_instant, district_rates, location_rates, month_bounds
 
 PUBLIC_TEXT_LENGTH = 80
 RESOLVED_PAGE_SIZE = 10
+RESOLVED_LIMIT = 500
 # How far back the board lists resolved cases.
 RESOLVED_WINDOW = dt.timedelta(days=365)
 
@@ -168,19 +169,23 @@ def _public_cases():
 
 
 def resolved_cases_page(*, page: int | str | None = 1, per_page: int = RESOLVED_PAGE_SIZE, now: dt.datetime | None = None) -> Page:
-    """One page of the appeals closed in the last year, newest first, each a `PublicCase`.
-    Only resident appeals closed as resolved (not merged, rejected or erased on request)."""
+    """One page of the appeals the residents confirmed resolved in the last year (the newest
+    RESOLVED_LIMIT of them), newest first, each a `PublicCase`. Read from the closing events (`feedback_close` with resolved),
+    newest first along the (action, at) index, so a page costs the same at any volume; merged,
+    rejected and unanswered cases are not listed, nor cases whose personal data was erased."""
     now = now or timezone.now()
-    closed = (
-        _public_cases()
-        .filter(kind=CaseKind.APPEAL, state=CaseState.CLOSED, closed_at__gte=now - RESOLVED_WINDOW, closed_at__lte=now)
-        .exclude(feedback_resolved=False)
-        .filter(personal_data_erased_at__isnull=True)
-        .order_by("-closed_at", "-id")
+    closes = (
+        CaseEvent.objects.filter(action="feedback_close", at__gte=now - RESOLVED_WINDOW, at__lte=now, data__resolved=True,
+                                 case__kind=CaseKind.APPEAL, case__personal_data_erased_at__isnull=True)
+        .order_by("-at", "-id")
+        .values_list("case_id", flat=True)
     )
-    paginator = Paginator(closed, per_page)
-    result = paginator.get_page(page)
-    result.object_list = [public_case(case) for case in result.object_list]
+    # The newest RESOLVED_LIMIT only: counting every close of the year would cost a pass over
+    # all of them on each view; a count that stops at the limit costs a few hundred rows.
+    result = Paginator(closes[:RESOLVED_LIMIT], per_page).get_page(page)
+    ids = list(result.object_list)
+    loaded = _public_cases().in_bulk(ids)
+    result.object_list = [public_case(loaded[pk]) for pk in ids if pk in loaded]
     return result
 
 
