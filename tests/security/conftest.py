@@ -120,7 +120,7 @@ def _build(users: dict[str, User]) -> World:
         world.clients[role] = client
     # The anonymous browser has proved the own appeal is theirs (as after submitting it).
     session = world.clients["anon"].session
-    session["intake_verified_cases"] = [own_case.tracking_code]
+    session["intake_verified_cases"] = session["intake_reporter_cases"] = [own_case.tracking_code]
     session.save()
     return world
 

@@ -126,15 +126,22 @@ def case_by_tracking(*, tracking_code: str, phone_last4: str = "") -> Case | Non
     if case is None:
         return None
     digits = (phone_last4 or "").strip()
-    # The plain last-4 column, so tracking never decrypts anything. An appeal filed without a
-    # phone is open to its code alone; one whose data was erased is not open to anyone.
-    last4 = case.reporter_phone_last4
-    if (last4 and last4 == digits) or (not last4 and case.personal_data_erased_at is None):
+    if proves_reporter(case=case, phone_last4=digits):
         return case
     # A co-reporter who joined the case (多人同诉) tracks it with their own phone.
     if len(digits) == 4 and case.co_reporters.filter(phone_last4=digits).exists():
         return case
     return None
+
+
+def proves_reporter(*, case: Case, phone_last4: str) -> bool:
+    """Whether the digits prove the resident who raised the case — not a co-reporter, whose
+    own phone follows the progress but whose word is not the case's verdict (rating)."""
+    # The plain last-4 column, so tracking never decrypts anything. An appeal filed without a
+    # phone is open to its code alone; one whose data was erased is not open to anyone.
+    last4 = case.reporter_phone_last4
+    digits = (phone_last4 or "").strip()
+    return bool(last4 and last4 == digits) or (not last4 and case.personal_data_erased_at is None)
 
 
 def caller_history(*, user, phone: str, exclude_pk: int | None = None, limit: int = 10) -> QuerySet[Case]:

@@ -18,13 +18,13 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from minsheng.cases.errors import ActionNotAllowed, InvalidInput, StaleCase
-from minsheng.cases.selectors import case_by_tracking
+from minsheng.cases.selectors import case_by_tracking, proves_reporter
 from minsheng.cases.services import case_record_feedback
 from minsheng.cases.workflow import RESIDENT
 from minsheng.data import GAZETTEER_PATH
 from minsheng.dispatch.engine.gazetteer import Gazetteer
 
-from .access import appeal_is_remembered, appeal_remember
+from .access import appeal_is_remembered, appeal_may_rate, appeal_remember
 from .forms import AppealForm, FeedbackForm, JoinForm, SimilarForm, TrackForm, submission_token_new
 from .selectors import appeal_for_resident, appeal_progress
 from .services import appeal_join, appeal_submit_online
@@ -85,7 +85,8 @@ def track(request):
         if form.is_valid():
             case = case_by_tracking(tracking_code=form.cleaned_data["tracking_code"], phone_last4=form.cleaned_data["phone_last4"])
             if case is not None:
-                appeal_remember(request, case.tracking_code)
+                digits = form.cleaned_data["phone_last4"]
+                appeal_remember(request, case.tracking_code, as_reporter=proves_reporter(case=case, phone_last4=digits))
                 return redirect("intake:case", tracking_code=case.tracking_code)
             # One message for an unknown code and a wrong phone: never say which part was wrong.
             form.add_error(None, _("没有找到对应的诉求。请核对查询码和手机号后四位后重试。"))
@@ -108,6 +109,9 @@ def rate(request, tracking_code: str):
     if not appeal_is_remembered(request, tracking_code):
         return _to_track(tracking_code)
     appeal = _remembered_appeal(tracking_code)
+    if not appeal_may_rate(request, tracking_code):
+        messages.error(request, _("评价须由反映人本人作出：请用提交诉求时留的手机号后四位查询后再评价。"))
+        return redirect("intake:case", tracking_code=tracking_code)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         return _render_case(request, appeal, form, status=400)
@@ -169,7 +173,7 @@ def join(request):
             messages.error(request, _("该诉求已办结或不存在，请直接提交您的诉求。"))
             return redirect("intake:submit")
         request.session["joined_tokens"] = [*joined[-20:], form.cleaned_data["token"]]
-    appeal_remember(request, code)
+    appeal_remember(request, code, as_reporter=False)
     messages.success(request, _("您已加入该诉求，办理进展会同步告知。以后可凭查询码和您的手机号后四位查询。"))
     return redirect("intake:case", tracking_code=code)
 
@@ -202,7 +206,8 @@ def _remembered_appeal(tracking_code: str):
 
 
 def _render_case(request, appeal, feedback_form, status: int = 200):
-    context = {"progress": appeal_progress(case=appeal), "feedback_form": feedback_form}
+    context = {"progress": appeal_progress(case=appeal), "feedback_form": feedback_form,
+               "may_rate": appeal_may_rate(request, appeal.tracking_code)}
     return render(request, "intake/case.html", context, status=status)
 
 

@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from minsheng.cases.choices import Channel
+from minsheng.cases.errors import ActionNotAllowed
 from minsheng.cases.models import Case
+from minsheng.cases.selectors import proves_reporter
 from minsheng.cases.services import case_attach, case_record_feedback, case_submit
 from minsheng.cases.workflow import RESIDENT
 from minsheng.intake.services import Photo, route_if_in_request, route_new_case_later
@@ -85,6 +87,8 @@ def public_feedback(
 ) -> Case:
     """The resident's rating of the answer: closes the case, or reopens it when unsatisfied."""
     case = public_appeal_find(tracking_code=tracking_code, phone_last4=phone_last4)
+    if not proves_reporter(case=case, phone_last4=phone_last4):  # a co-reporter's digits follow, never rate
+        raise ActionNotAllowed("评价须由反映人本人作出：请使用提交诉求时留的手机号后四位。")
     case_record_feedback(case=case, rating=rating, resolved=resolved, comment=comment, acting_user=RESIDENT,
                          expected_version=expected_version)
     case.refresh_from_db()
