@@ -96,13 +96,14 @@ def test_shortening_comes_after_the_masking_so_no_half_number_survives():
 
 
 
-def resolved(story, day: str, *, text: str, name: str = "王小明", phone: str = "13912345678", rating: str = "satisfied") -> Case:
+def resolved(story, day: str, *, text: str, name: str = "王小明", phone: str = "13912345678", rating: str = "satisfied",
+             confirmed: bool = True) -> Case:
     with time_machine.travel(local(f"{day} 08:00"), tick=False):
         case = services.case_submit(text=text, channel="web", address="伊河路26号院3号楼", reporter_name=name, reporter_phone=phone,
                                     community=unit("community:JSL03"), category=Category.objects.get(code="CGM.HJWS"))
     return story.run(case, [(f"{day} 09:00", "dispatch", {"unit": "street:JSL"}), (f"{day} 10:00", "acknowledge"),
                             (f"{day} 11:00", "contact"), (f"{day} 14:00", "reply"), (f"{day} 15:00", "approve"),
-                            (f"{day} 16:00", "feedback", {"rating": rating, "resolved": True})])
+                            (f"{day} 16:00", "feedback", {"rating": rating, "resolved": confirmed})])
 
 
 @pytest.fixture
@@ -134,6 +135,27 @@ def test_resolved_cases_are_listed_newest_first_paginated_and_anonymised(novembe
     assert oldest.text.startswith("某某反映：伊河路**号院**号楼") and "13912345678" not in oldest.text
     assert oldest.street == "建设路街道" and oldest.category.endswith("环境卫生") and oldest.feedback == "满意"
     assert not hasattr(oldest, "tracking_code")
+
+
+@pytest.mark.django_db
+def test_only_cases_the_resident_confirmed_resolved_are_listed_and_only_the_newest(november, story, monkeypatch):
+    from minsheng.analytics.selectors import board
+
+    # "Basically satisfied", but the resident says the problem is not resolved: closed, not listed.
+    not_resolved = resolved(story, "2026-11-06", text="楼道堆放杂物，物业不管", rating="basic", confirmed=False)
+    assert not_resolved.state == "closed"
+    with time_machine.travel(local("2026-11-07 08:00"), tick=False):
+        silent = services.case_submit(text="小区路灯不亮好几天了", channel="web", community=unit("community:JSL03"),
+                                      category=Category.objects.get(code="CGM.HJWS"))
+    story.run(silent, [("2026-11-07 09:00", "dispatch", {"unit": "street:JSL"}), ("2026-11-07 10:00", "acknowledge"),
+                       ("2026-11-07 14:00", "reply"), ("2026-11-07 15:00", "approve"), ("2026-11-30 09:00", "close_no_feedback")])
+    assert Case.objects.get(pk=silent.pk).state == "closed"
+    with time_machine.travel(local("2026-11-30 12:00"), tick=False):
+        listed = resolved_cases_page(page=1, per_page=10)
+        assert [c.text for c in listed.object_list if "杂物" in c.text or "路灯不亮好几天" in c.text] == []
+        assert listed.paginator.count == 3
+        monkeypatch.setattr(board, "RESOLVED_LIMIT", 2)
+        assert resolved_cases_page(page=1, per_page=10).paginator.count == 2
 
 
 @pytest.mark.django_db
