@@ -381,3 +381,25 @@ def test_opening_a_note_in_the_django_admin_is_an_audited_unmasked_read(login, u
     assert response.status_code == 200 and "张三" in response.content.decode()
     entry = AuditEntry.objects.get(action="unmask")
     assert entry.target == f"channels.suggestionnote:{n.pk}" and entry.actor == users["admin"]
+
+
+def test_a_moderator_reveals_a_note_writers_phone_and_it_is_audited(login, users, box):
+    n = note(box)
+    client = login(users["community"])
+    page = client.get(reverse("channels:box", args=[box.pk]) + "?status=").content.decode()
+    url = reverse("channels:reveal", args=["note", n.pk, "phone"])
+    assert url in page and PHONE not in page
+    response = client.post(url)
+    assert response.status_code == 200 and PHONE in response.content.decode()
+    entry = AuditEntry.objects.get(action="unmask")
+    assert (entry.target, entry.detail, entry.actor) == (f"channels.suggestionnote:{n.pk}", {"field": "phone"}, users["community"])
+
+
+def test_a_leader_and_another_community_may_not_reveal(login, users, box, client):
+    n = note(box)
+    url = reverse("channels:reveal", args=["note", n.pk, "phone"])
+    assert login(users["leader"]).post(url).status_code == 403
+    client.logout()
+    assert login(users["other_community"]).post(url).status_code == 404
+    assert login(users["community"]).post(reverse("channels:reveal", args=["note", n.pk, "text"])).status_code == 404
+    assert not AuditEntry.objects.filter(action="unmask").exists()

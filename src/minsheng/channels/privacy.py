@@ -212,4 +212,37 @@ class ChannelRecords:
         return result
 
 
-__all__ = ["ChannelRecords"]
+
+# ---------------------------------------------------------------- showing one field unmasked
+
+#: What a staff page may show unmasked, per kind of record: the fields, and the unit whose
+#: scope the record is in.
+REVEALABLE = {
+    "note": (SuggestionNote, ("name", "phone", "address"), lambda note: note.box.unit),
+    "issue": (ForumIssue, ("raised_by", "phone", "address"), lambda issue: issue.forum.host_unit),
+    "visit": (Visit, ("place", "people_met", "phone"), lambda visit: visit.community),
+}
+
+
+def channel_personal_data_reveal(*, acting_user, record, field: str, ip: str | None = None) -> str:
+    """One personal field of a channel record, unmasked, for someone whose work needs it (a
+    moderator calling back a note's writer, say); every reveal is audited, as on cases."""
+    from minsheng.cases.errors import ActionNotAllowed, InvalidInput
+    from minsheng.cases.privacy import may_reveal
+    from minsheng.core.services import audit_record
+
+    from . import rules
+
+    kind = next((k for k, (model, _f, _u) in REVEALABLE.items() if isinstance(record, model)), None)
+    if kind is None or field not in REVEALABLE[kind][1]:
+        raise InvalidInput("未知的字段。")
+    if not may_reveal(acting_user) or not rules.can_view(acting_user, REVEALABLE[kind][2](record)):
+        raise ActionNotAllowed("您的角色无需查看完整的个人信息。")
+    value = getattr(record, field)
+    if not value:
+        raise InvalidInput("没有该信息。")
+    audit_record(action="unmask", actor=acting_user, target=f"{record._meta.label_lower}:{record.pk}", ip=ip, detail={"field": field})
+    return value
+
+
+__all__ = ["REVEALABLE", "ChannelRecords", "channel_personal_data_reveal"]

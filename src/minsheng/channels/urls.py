@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from .views import boxes, forums, home, imports, public, surveys, visits
+from .views import boxes, forums, home, imports, privacy, public, surveys, visits
 
 app_name = "channels"
 
@@ -61,6 +61,8 @@ staff = [
     path("import/<int:pk>/start/", imports.import_start, name="import_start"),
     path("import/<int:pk>/step/", imports.import_step, name="import_step"),
     path("import/<int:pk>/cancel/", imports.import_cancel, name="import_cancel"),
+    # one masked field in full (audited)
+    path("reveal/<slug:kind>/<int:pk>/<slug:field>/", privacy.reveal, name="reveal"),
 ]
 
 public = [

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from minsheng.cases.privacy import may_reveal
+
 from .. import rules, selectors, services
 from ..choices import NoteStatus
 from ..forms import ModerateForm, NoteFilterForm, PaperBatchForm, PaperNoteFormSet
@@ -68,6 +70,7 @@ def _notes_page(request, notes, *, box):
     return render(request, "channels/box_detail.html", {
         "box": box, "page": page, "filter_form": form, "moderate_form": ModerateForm(), "active_tool": "boxes",
         "can_moderate": (rules.can_moderate_box(request.user, box) if box else rules.may_write(request.user)),
+        "can_reveal": may_reveal(request.user),
         "public_url": request.build_absolute_uri(reverse("channels:box_note", args=[box.token])) if box else "",
     })
 

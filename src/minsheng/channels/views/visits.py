@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from minsheng.cases.errors import CaseError
+from minsheng.cases.privacy import may_reveal
 from minsheng.core.services import audit_record
 
 from .. import rules, selectors, services
@@ -73,6 +74,7 @@ def visit_detail(request, pk: int):
     visit = object_or_404(selectors.visits_visible_to(request.user), pk=pk)
     return render(request, "channels/visit_detail.html", {
         "visit": visit, "findings": visit.findings.select_related("case", "case__main_unit"), "photos": visit.photos.all(),
+        "can_reveal": may_reveal(request.user),
         "active_tool": "visits",
     })
 
