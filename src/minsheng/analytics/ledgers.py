@@ -231,7 +231,8 @@ def drilldown_export(*, acting_user, metric: str, unit_id: int | None, start: dt
     (audited)."""
     rows = dashboard.cases_behind(user=acting_user, metric=metric, unit_id=unit_id, start=start, end=end)
     title = dashboard.metric_label(metric)
-    content, count = workbook([case_sheet(rows.iterator(chunk_size=2000), title=title)])
+    with dashboard.tuned_reads(rows.db):
+        content, count = workbook([case_sheet(rows.iterator(chunk_size=2000), title=title)])
     audit_record(action="export", actor=acting_user, target=f"analytics.drilldown:{metric}", ip=ip, detail={
         "metric": metric, "unit": unit_id, "start": start.isoformat(), "end": end.isoformat(), "rows": count, "format": "xlsx",
     })

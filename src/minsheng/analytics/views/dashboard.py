@@ -269,7 +269,9 @@ def drilldown(request):
         return _forbidden(request, _("该单位不在您的数据范围内。"))
     except ValueError as error:
         return _bad_request(request, {"metric": [str(error)]})
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    with dashboard.tuned_reads(rows.db):
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
     unit = None
     if args["unit_id"]:
         from minsheng.core.models import Unit
