@@ -5,7 +5,8 @@ against a scratch database (bench/load_run.sh prepares one):
 
     minsheng shell -c "exec(open('bench/load_profile.py').read())"
 
-Env: PROFILE_N (default 200), MINSHENG_ROUTE_IN_REQUEST (default as configured).
+Env: PROFILE_N (default 200), PROFILE_STATS=1 for the cProfile listing, MINSHENG_ROUTE_IN_REQUEST
+(default as configured).
 """
 
 import cProfile
@@ -49,21 +50,27 @@ def measure(label, fn):
     client = Client(enforce_csrf_checks=True)
     fn(client)  # warm
     times, queries = [], []
-    profile = cProfile.Profile()
+    profile = cProfile.Profile() if os.environ.get("PROFILE_STATS") else None
+    cpu_started = time.process_time()
     for _ in range(N):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
-            profile.enable()
+            if profile:
+                profile.enable()
             fn(client)
-            profile.disable()
+            if profile:
+                profile.disable()
             times.append((time.perf_counter() - started) * 1000)
         queries.append(len(captured))
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / N  # this process only (not PostgreSQL's); includes the profiler
     times.sort()
     print(json.dumps({
         "path": label, "n": N, "route_in_request": settings.MINSHENG_ROUTE_IN_REQUEST,
         "p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * N) - 1], 1),
-        "mean_ms": round(statistics.fmean(times), 1), "queries_per_submission": round(statistics.fmean(queries), 1),
+        "mean_ms": round(statistics.fmean(times), 1), "python_cpu_ms": round(cpu_ms, 1), "queries_per_submission": round(statistics.fmean(queries), 1),
     }))
+    if not profile:
+        return
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(r"minsheng|django/(db|contrib/sessions|middleware|template)", 25)
     print(out.getvalue()[:6000])

@@ -7,7 +7,8 @@
 # submit event, routed once, its notifications delivered once.
 #   bench/load_run.sh [USERS] [DURATION]      e.g. bench/load_run.sh 60 600s
 # Environment: WEB_WORKERS, WEB_THREADS, WORKER_CONCURRENCY, DRAIN_SECONDS, LOAD_* (see
-# bench/load_locust.py), LOAD_DB (default minsheng_load), LOAD_SKIP_SETUP=1 to reuse the database.
+# bench/load_locust.py), LOAD_USER_CLASSES (e.g. "FormResident" for form residents only), LOAD_DB
+# (default minsheng_load), LOAD_SKIP_SETUP=1 to reuse the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 USERS="${1:-60}"; DURATION="${2:-600s}"; PORT="${LOAD_PORT:-8077}"
@@ -51,7 +52,7 @@ for _ in $(seq 8); do curl -sf "http://127.0.0.1:$PORT/appeal/new/" >/dev/null; 
 echo "uptime before: $(uptime)"
 set +e
 .venv/bin/locust -f bench/load_locust.py --headless -u "$USERS" -r "$USERS" -t "$DURATION" --host "http://127.0.0.1:$PORT" \
-  --csv "$WORK/locust" --only-summary > "$WORK/locust.out" 2>&1
+  --csv "$WORK/locust" --only-summary ${LOAD_USER_CLASSES:-} > "$WORK/locust.out" 2>&1
 STATUS=$?
 set -e
 echo "uptime after: $(uptime)"
