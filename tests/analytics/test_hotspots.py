@@ -281,3 +281,16 @@ def test_hotspot_page_and_ledgers(client, users):
     assert "138****5678" not in body and 'data-table="reporters"' not in body
     assert client.get(reverse("analytics:hotspots_export", args=["reporters"])).status_code == 403
     assert client.get(reverse("analytics:reporter_cases", args=[token])).status_code == 403
+
+
+def test_pages_open_for_every_role_and_in_english(client, users):
+    from django.urls import reverse
+
+    seed(3, timezone.localdate(), phone="13812345678")
+    for role, user in users.items():
+        client.force_login(user)
+        for name in ("analytics:hotspots", "analytics:topics"):
+            assert client.get(reverse(name)).status_code == 200, (role, name)
+    client.force_login(users["dispatcher"])
+    body = client.get(reverse("analytics:hotspots"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Repeat reporters" in body and "Weekly trend" in body and "重复来电" not in body
