@@ -275,12 +275,15 @@ def test_hotspot_page_and_ledgers(client, users):
     assert bad.status_code == 200 and "条件有误" in bad.content.decode()
     token = hotspots.repeat_reporters(user=users["dispatcher"], start=today, end=today)[0].token
     assert client.get(reverse("analytics:reporter_cases", args=[token])).content.decode().count('href="/desk/cases/') == 6
+    ws = load_workbook(io.BytesIO(client.get(reverse("analytics:reporter_cases_export", args=[token])).content)).active
+    assert ws.max_row == 7 and ws.freeze_panes == "A2" and "138****5678" in [c.value for c in ws[2]]
     # Leaders see the figures but not the list of people.
     client.force_login(users["leader"])
     body = client.get(reverse("analytics:hotspots")).content.decode()
     assert "138****5678" not in body and 'data-table="reporters"' not in body
     assert client.get(reverse("analytics:hotspots_export", args=["reporters"])).status_code == 403
     assert client.get(reverse("analytics:reporter_cases", args=[token])).status_code == 403
+    assert client.get(reverse("analytics:reporter_cases_export", args=[token])).status_code == 403
 
 
 def test_pages_open_for_every_role_and_in_english(client, users):

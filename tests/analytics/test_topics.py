@@ -256,4 +256,8 @@ def test_topic_ledgers(client, users, problem):
     assert ws.max_row == 5  # header + four cases
     dates = [c for c in ws[2] if isinstance(c.value, dt.datetime)]
     assert dates and all(c.number_format.startswith("yyyy") for c in dates)
-    assert AuditEntry.objects.filter(action="export").count() == 3
+    proposals = load_workbook(io.BytesIO(client.get(reverse("analytics:topic_proposals_export"),
+                                                    {"month": timezone.localdate().strftime("%Y-%m")}).content)).active
+    assert [c.value for c in proposals[2]][3:10] == ["环境卫生", unit("street:JSL").name, unit("community:JSL03").name, 4, 0, 4, "计划路垃圾清运"]
+    assert proposals["A2"].number_format == "yyyy-mm"
+    assert AuditEntry.objects.filter(action="export").count() == 4

@@ -133,6 +133,14 @@ def reporters_table(found: list[hs.RepeatReporter]) -> Table:
     return Table(_("重复来电"), cols, rows)
 
 
+def proposals_table(proposals: list, *, month: dt.date) -> Table:
+    cols = [Col(_("月份"), 9, MONTH_FORMAT), Col(_("名次"), 6), Col(_("大类"), 14), Col(_("小类"), 16), Col(_("街道"), 14),
+            Col(_("地点"), 18), Col(_("当月"), 8), Col(_("上月"), 8), Col(_("变化"), 8), Col(_("已采纳"), 28)]
+    rows = ([month, rank, p.problem.parent, p.problem.category, p.problem.place.street, p.problem.place.name, p.problem.count,
+             p.problem.previous_count, p.problem.change, p.topic.title if p.topic else ""] for rank, p in enumerate(proposals, start=1))
+    return Table(_("突出问题"), cols, rows)
+
+
 # ---------------------------------------------------------------- topics
 
 

@@ -151,8 +151,20 @@ def reporter_cases(request, token: str):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     first = page.object_list[0] if page.object_list else None
     return render(request, "analytics/hotspots_reporter.html", {
-        "page": page, "phone_masked": first.phone_masked if first else "", "active_tool": "hotspots",
+        "page": page, "token": token, "phone_masked": first.phone_masked if first else "", "active_tool": "hotspots",
     })
+
+
+@login_required
+@require_GET
+def reporter_cases_export(request, token: str):
+    if not hs.may_see_repeat_reporters(request.user):
+        return _forbidden(request, _("您的角色无需查看群众个人信息。"))
+    rows = hs.reporter_cases(user=request.user, token=token).select_related("category__parent")
+    content, count = ledgers.workbook(ledgers.cases_table(rows.iterator(chunk_size=1000), title=_("重复来电")))
+    services.ledger_export_record(acting_user=request.user, target="analytics.hotspots:reporter_cases", filters={}, rows=count,
+                                  ip=client_ip(request))
+    return _xlsx(content, "repeat-reporter-cases", _("重复来电"))
 
 
 # ---------------------------------------------------------------- topics
@@ -185,6 +197,18 @@ def topics_export(request):
     content, count = ledgers.workbook(ledgers.topics_table(rows.iterator(chunk_size=500)))
     services.ledger_export_record(acting_user=request.user, target="analytics.topics", filters=values, rows=count, ip=client_ip(request))
     return _xlsx(content, "topics", _("每月一题"))
+
+
+@login_required
+@require_GET
+def proposals_export(request):
+    form = TopicFilterForm(request.GET or None)
+    month = form.values()["month"] or hs.month_start(timezone.localdate())
+    table = ledgers.proposals_table(topic_selectors.proposals(user=request.user, month=month), month=month)
+    content, count = ledgers.workbook(table)
+    services.ledger_export_record(acting_user=request.user, target="analytics.topic_proposals", filters={"month": month}, rows=count,
+                                  ip=client_ip(request))
+    return _xlsx(content, "topic-proposals", table.title)
 
 
 def _adopt_initial(request) -> dict:
