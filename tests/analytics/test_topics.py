@@ -237,10 +237,14 @@ def test_topic_pages_per_role(client, users, problem):
     _client(client, users["dispatcher"])
     assert client.get(reverse("analytics:topic", args=[topic.pk])).status_code == 200
     assert client.post(reverse("analytics:topic_status", args=[topic.pk]), {"status": "in_progress"}).status_code == 403
+    assert client.post(reverse("analytics:topic_edit", args=[topic.pk]), {}).status_code == 403  # refused before the input is read
+    assert client.post(reverse("analytics:topic_note", args=[topic.pk]), {"text": "x"}).status_code == 403
     client.logout()
     _client(client, users["street"])
     response = client.post(reverse("analytics:topic_note", args=[topic.pk]), {"text": "已落实"})
     assert response.status_code == 302 and TopicNote.objects.filter(topic=topic, kind="note", text="已落实").exists()
+    empty = client.post(reverse("analytics:topic_note", args=[topic.pk]), {"text": "  "})
+    assert empty.status_code == 400 and "请填写" in empty.content.decode()
 
 
 def test_topic_ledgers(client, users, problem):

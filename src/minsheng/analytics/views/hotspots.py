@@ -288,10 +288,14 @@ def topic_detail(request, pk: int):
     return _topic_page(request, _visible_topic(request, pk))
 
 
-def _act(request, pk: int, form_class, form_key: str, action):
-    """Run one service on a topic from a posted form: success → back to the topic; bad input
-    → the page again with the input kept and the reason (400); not allowed → 403."""
+def _act(request, pk: int, form_class, form_key: str, action, *, allowed=services.may_manage_topic):
+    """Run one service on a topic from a posted form: not allowed → 403 (before the input is
+    looked at); success → back to the topic; bad input → the page again with the input kept
+    and the reason (400)."""
     topic = _visible_topic(request, pk)
+    if not allowed(request.user, topic):
+        return _forbidden(request, _("只有领导或系统管理员可以修改每月一题。") if allowed is services.may_manage_topic
+                          else _("只有责任单位或领导可以填写进展。"))
     form = form_class(request.POST)
     if form.is_valid():
         try:
@@ -333,7 +337,7 @@ def topic_note(request, pk: int):
     def action(topic, data):
         services.topic_add_note(acting_user=request.user, topic=topic, text=data["text"])
         return _("进展已记录。")
-    return _act(request, pk, TopicNoteForm, "note_form", action)
+    return _act(request, pk, TopicNoteForm, "note_form", action, allowed=services.may_add_note)
 
 
 @login_required
@@ -349,6 +353,8 @@ def topic_link(request, pk: int):
 @require_POST
 def topic_unlink(request, pk: int, case_id: int):
     topic = _visible_topic(request, pk)
+    if not services.may_manage_topic(request.user, topic):
+        return _forbidden(request, _("只有领导或系统管理员可以修改每月一题。"))
     try:
         services.topic_unlink_case(acting_user=request.user, topic=topic, case_id=case_id)
     except ActionNotAllowed as exc:
@@ -364,6 +370,8 @@ def topic_unlink(request, pk: int, case_id: int):
 @require_POST
 def topic_refresh(request, pk: int):
     topic = _visible_topic(request, pk)
+    if not services.may_manage_topic(request.user, topic):
+        return _forbidden(request, _("只有领导或系统管理员可以修改每月一题。"))
     try:
         added = services.topic_refresh_links(acting_user=request.user, topic=topic)
     except ActionNotAllowed as exc:
