@@ -20,6 +20,16 @@ pytestmark = pytest.mark.django_db
 OCT = dt.date(2026, 10, 1)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The trend keeps ended months in the cache: each test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def hotline_case(when: str, subcategory: str = "JT.TCZX"):
     with time_machine.travel(local(when), tick=False):
         return services.case_submit(text="小区门口道路乱停车，堵住消防通道", channel="hotline", reporter_phone="13900001111",
@@ -274,3 +284,19 @@ def test_the_dashboard_speaks_english(client, october, users):
     assert "Dashboard" in page and "Response rate" in page and "Last 12 months" in page
     drill = client.get("/desk/analytics/drilldown/?metric=satisfied&start=2026-10-01&end=2026-10-31", HTTP_ACCEPT_LANGUAGE="en")
     assert "Satisfied (incl. basically)" in drill.content.decode()
+
+
+def test_ended_months_of_the_trend_are_kept_and_the_current_one_is_fresh(october, users, story, settings):
+    settings.MINSHENG_DASHBOARD_CACHE_SECONDS = 600
+    leader = users["leader"]
+    with time_machine.travel(local("2026-11-20 12:00"), tick=False):
+        before = dashboard.district_overview(user=leader, month=dt.date(2026, 11, 1))["trend"]
+        late = story.new("2026-10-30 08:00")  # a back-dated October submission, after the cache was filled
+        story.at("2026-11-20 12:00", "dispatch", late, unit="street:JSL")
+        after = dashboard.district_overview(user=leader, month=dt.date(2026, 11, 1))["trend"]
+    assert after[-2] == before[-2]  # October, ended: from the cache
+    assert after[-1]["received"] == before[-1]["received"] + 1  # November, counted afresh
+    settings.MINSHENG_DASHBOARD_CACHE_SECONDS = 0
+    with time_machine.travel(local("2026-11-20 12:00"), tick=False):
+        uncached = dashboard.district_overview(user=leader, month=dt.date(2026, 11, 1))["trend"]
+    assert uncached[-2]["intake"] == before[-2]["intake"] + 1

@@ -23,6 +23,16 @@ pytestmark = pytest.mark.django_db
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The dashboard's trend keeps ended months in the cache: each test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def month_of_cases(story, users):
     """Three cases in October 2026: two handled by 建设路街道, one by 区城市管理局; the last was

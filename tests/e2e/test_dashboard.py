@@ -46,6 +46,9 @@ def handled(when_day: str, to: str, text: str, dispatcher, handler):
 
 @pytest.fixture
 def october(committed_district, settings):
+    from django.core.cache import cache
+
+    cache.clear()  # the dashboard's trend keeps ended months there
     settings.MINSHENG_RANKING_MIN_VOLUME = 1
     dispatcher = make_user("dispatcher", "dispatcher")
     jsl = make_user("street-JSL", "handler", "street:JSL")

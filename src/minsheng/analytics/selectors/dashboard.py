@@ -27,6 +27,8 @@ import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
 from django.db.models import Count, DateTimeField, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
@@ -46,7 +48,6 @@ from .rates import (
     Ranking,
     RankingRow,
     UnitRates,
-    _sets_resolve_clock,
     district_rates,
     month_bounds,
     monthly_rankings,
@@ -285,6 +286,17 @@ def _deadline(key: str, prefix: str = ""):
     return Cast(KeyTextTransform(key, f"{prefix}data"), DateTimeField())
 
 
+def _sets_resolve_clock() -> Q:
+    """The events that wrote the resolve-by deadline in force after them (docs/metrics.md): a
+    dispatch, an approved extension, and re-handling (a send-back or a reopen), which restarts
+    the clock. The same rule as the rates'; the drill-down tests compare the two."""
+    return (
+        Q(action="dispatch")
+        | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at")
+        | Q(action__in=["send_back", "feedback_reopen"], data__has_key="resolve_due_at")
+    )
+
+
 def _horizon(key: str, start, end):
     """The latest `key` deadline of the period's dispatches, computed once in the statement:
     an acknowledgement or contact after it cannot make any of them timely, so the look-ups
@@ -302,7 +314,7 @@ def _pair(qs: QuerySet, metric: str, prefix: str, start, end) -> QuerySet:
     Both are correlated sub-queries on the case's own events (its `case_id` index), not
     ORDER BY id LIMIT 1 look-ups, which the planner may answer by walking the primary key.
     replied_on_time: the reply at or before the resolve-by deadline in force, the one written
-    by the case's latest event before the reply that set one (`rates._sets_resolve_clock`)."""
+    by the case's latest event before the reply that set one (`_sets_resolve_clock`)."""
     event = prefix + "id"
     case = "case_id" if not prefix else "pk"  # from an event, or from a case joined to it
     if metric == "responded":
@@ -409,49 +421,69 @@ def _rate(numerator: float, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
+def trend_cache_seconds() -> int:
+    """How long the trend keeps a month that has ended (MINSHENG_DASHBOARD_CACHE_SECONDS,
+    default 600; 0 turns the cache off). Figures are anchored on events, so an ended month
+    changes only through late events (a back-dated submission, a red flag raised late)."""
+    return int(getattr(settings, "MINSHENG_DASHBOARD_CACHE_SECONDS", 600))
+
+
 def _trend(user, scope: Scope, last_month: dt.date) -> list[dict]:
-    """The received count and the resolution and satisfaction rates of the 12 months up to
-    `last_month`, from one grouped query over the events, and the intake per month."""
+    """The intake, the received count and the resolution and satisfaction rates of the 12
+    months up to `last_month`: one grouped query over the events and one over the cases, for
+    the months not in the cache (ended months are kept `trend_cache_seconds()`; the current
+    one is always counted afresh)."""
     first = _shift_month(last_month, -(TREND_MONTHS - 1))
-    start, end = _instant(first), _instant(_shift_month(last_month, 1))
-    feedback = Q(action__in=FEEDBACK_ACTIONS)
-    received = _received(scope.unit)
-    credited = _credited(scope.unit)
-    rows = (
-        CaseEvent.objects.filter(at__gte=start, at__lt=end)
-        .filter(received | (credited & feedback))
-        .order_by()
-        .annotate(month=TruncMonth("at"))
-        .values("month")
-        .annotate(
-            received=Count("id", filter=received),
-            feedbacks=Count("id", filter=feedback),
-            resolved=Count("id", filter=feedback & Q(data__resolved=True)),
-            satisfied=Count("id", filter=feedback & Q(data__rating="satisfied")),
-            basic=Count("id", filter=feedback & Q(data__rating="basic")),
-        )
-    )
-    by_month = {_month_key(row["month"]): row for row in rows}
-    intake = {
-        _month_key(row["month"]): row["n"]
-        for row in Case.objects.visible_to(user).filter(submitted_at__gte=start, submitted_at__lt=end)
-        .order_by().annotate(month=TruncMonth("submitted_at")).values("month").annotate(n=Count("id"))
-    }
+    months = [_shift_month(first, i) for i in range(TREND_MONTHS)]
+    this_month = timezone.localdate().replace(day=1)
     weight = conf.basic_satisfaction_weight()
-    trend = []
-    for i in range(TREND_MONTHS):
-        month = _shift_month(first, i)
-        row = by_month.get(month, {})
-        feedbacks = row.get("feedbacks", 0)
-        trend.append({
-            "month": month,
-            "intake": intake.get(month, 0),
-            "received": row.get("received", 0),
-            "feedbacks": feedbacks,
-            "resolution_rate": _rate(row.get("resolved", 0), feedbacks),
-            "satisfaction_rate": _rate(row.get("satisfied", 0) + weight * row.get("basic", 0), feedbacks),
-        })
-    return trend
+    seconds = trend_cache_seconds()
+
+    def key(month: dt.date) -> str:
+        return f"minsheng:dashboard:trend:{scope.unit.pk if scope.unit else 'district'}:{month:%Y-%m}:{weight}"
+
+    ended = [m for m in months if m < this_month]
+    cached = cache.get_many([key(m) for m in ended]) if seconds > 0 and ended else {}
+    missing = [m for m in months if key(m) not in cached]
+    fresh: dict[dt.date, dict] = {}
+    if missing:
+        start, end = _instant(missing[0]), _instant(_shift_month(missing[-1], 1))
+        feedback = Q(action__in=FEEDBACK_ACTIONS)
+        received = _received(scope.unit)
+        rows = (
+            CaseEvent.objects.filter(at__gte=start, at__lt=end)
+            .filter(received | (_credited(scope.unit) & feedback))
+            .order_by()
+            .annotate(month=TruncMonth("at"))
+            .values("month")
+            .annotate(
+                received=Count("id", filter=received),
+                feedbacks=Count("id", filter=feedback),
+                resolved=Count("id", filter=feedback & Q(data__resolved=True)),
+                satisfied=Count("id", filter=feedback & Q(data__rating="satisfied")),
+                basic=Count("id", filter=feedback & Q(data__rating="basic")),
+            )
+        )
+        by_month = {_month_key(row["month"]): row for row in rows}
+        intake = {
+            _month_key(row["month"]): row["n"]
+            for row in Case.objects.visible_to(user).filter(submitted_at__gte=start, submitted_at__lt=end)
+            .order_by().annotate(month=TruncMonth("submitted_at")).values("month").annotate(n=Count("id"))
+        }
+        for month in missing:
+            row = by_month.get(month, {})
+            feedbacks = row.get("feedbacks", 0)
+            fresh[month] = {
+                "month": month,
+                "intake": intake.get(month, 0),
+                "received": row.get("received", 0),
+                "feedbacks": feedbacks,
+                "resolution_rate": _rate(row.get("resolved", 0), feedbacks),
+                "satisfaction_rate": _rate(row.get("satisfied", 0) + weight * row.get("basic", 0), feedbacks),
+            }
+        if seconds > 0:
+            cache.set_many({key(m): fresh[m] for m in missing if m < this_month}, seconds)
+    return [fresh[m] if m in fresh else cached[key(m)] for m in months]
 
 
 def _month_key(value) -> dt.date:
