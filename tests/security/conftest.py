@@ -105,6 +105,10 @@ def _build(users: dict[str, User]) -> World:
     own["topic"] = _topic(admin, "street:JSL", "community:JSL03", "甲")
     foreign["topic"] = _topic(admin, "street:LSZ", "community:LSZ01", FOREIGN_TEXT)
     world.objects = {"own": own, "foreign": foreign}
+    # Every community gets its box now, so "open the missing boxes" stays a cheap request.
+    from minsheng.channels.selectors import boxes_missing
+
+    channels.boxes_open(acting_user=admin, units=boxes_missing(admin))
     # Each role's own inbox message; the "foreign" one is another street's.
     world.objects["notification"] = {
         role: Notification.objects.create(user=world.user(role), text=f"给{role}的通知", link="/desk/", source_key=f"security-{role}")

@@ -91,6 +91,19 @@ def _notification(world, scope: str, role: str) -> int:
     return _pk(world, scope, "notification", Notification)
 
 
+def _reporter_token(world, scope: str) -> str:
+    """The signed token the hotspots page links a repeat reporter's cases with."""
+    from django.core import signing
+
+    from minsheng.analytics.selectors.hotspots import REPORTER_TOKEN_SALT
+    from minsheng.cases.models import Case
+
+    if scope in ("sequential", "guessed"):
+        return signing.dumps("not-an-index", salt=REPORTER_TOKEN_SALT) if scope == "sequential" else "made-up-token"
+    index = Case.objects.get(pk=world.objects[scope]["case"].pk).reporter_phone_index
+    return signing.dumps(index, salt=REPORTER_TOKEN_SALT)
+
+
 def _delivery(world, scope: str) -> str:
     if scope in ("own", "foreign"):
         return str(world.own("delivery").delivery_id)
@@ -129,7 +142,9 @@ PARAMS: dict[str, Callable] = {
         "topic", "topic_edit", "topic_status", "topic_note", "topic_link", "topic_refresh", "topic_cases_export")},
     "analytics:topic_unlink": lambda w, s, r: {"pk": _pk(w, s, "topic"), "case_id": w.objects["own" if s == "own" else "foreign"]["case"].pk},
     "analytics:hotspots_export": lambda w, s, r: {"table": "heat"},
-    "analytics:reporter_cases": lambda w, s, r: {"token": "made-up-token"},
+    "analytics:reporter_cases": lambda w, s, r: {"token": _reporter_token(w, s)},
+    "analytics:reporter_cases_export": lambda w, s, r: {"token": _reporter_token(w, s)},
+    "channels:reveal": lambda w, s, r: {"kind": "note", "pk": _pk(w, s, "note"), "field": "phone"},
     "open311:discovery": lambda w, s, r: {"fmt": "json"},
     "open311:services": lambda w, s, r: {"fmt": "json"},
     "open311:service": lambda w, s, r: {"code": "CGM.HJWS", "fmt": "json"},
@@ -167,6 +182,13 @@ SITE_BODIES: dict[str, Callable] = {
     "analytics:topic_status": lambda w, s: {"status": "in_progress", "note": "已开始整改"},
     "analytics:topic_note": lambda w, s: {"text": "已完成第一次巡查"},
     "analytics:topic_link": lambda w, s: {"tracking_code": w.own("case").tracking_code},
+}
+
+
+#: Query strings for pages whose full answer is costly to build (a Word briefing): an input
+#: the view refuses (400) only after its permission check, so the sweep still sees the gate.
+SITE_QUERIES: dict[str, dict] = {
+    "analytics:briefing": {"month": "not-a-month"},
 }
 
 

@@ -94,11 +94,23 @@ EXPORTS = {
     "analytics:drilldown_export": ("admin", lambda h: {}, lambda h: {"metric": "received", "start": _today(), "end": _today()}),
     "analytics:hotspots_export": ("admin", lambda h: {"table": "recurring"}, lambda h: {}),
     "analytics:topics_export": ("admin", lambda h: {}, lambda h: {}),
+    "analytics:topic_proposals_export": ("admin", lambda h: {}, lambda h: {}),
+    "analytics:reporter_cases_export": ("admin", lambda h: {"token": _reporter_token(h["case"])}, lambda h: {}),
     "analytics:topic_cases_export": ("admin", lambda h: {"pk": h["topic"].pk}, lambda h: {}),
 }
 #: Exports whose content residents' text cannot reach: fixed headers, the district's figures,
 #: hotspot tables of counts by category and place (names from the taxonomy and gazetteer).
-NO_FREE_TEXT = {"channels:import_template", "analytics:dashboard_export", "analytics:hotspots_export"}
+NO_FREE_TEXT = {"channels:import_template", "analytics:dashboard_export", "analytics:hotspots_export",
+                "analytics:topic_proposals_export"}
+
+
+def _reporter_token(case) -> str:
+    from django.core import signing
+
+    from minsheng.analytics.selectors.hotspots import REPORTER_TOKEN_SALT
+
+    case.refresh_from_db()
+    return signing.dumps(case.reporter_phone_index, salt=REPORTER_TOKEN_SALT)
 
 
 def test_every_ledger_is_listed():
