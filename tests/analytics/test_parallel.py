@@ -1,5 +1,6 @@
-"""On PostgreSQL outside a transaction the three statements of a figure run at once on their
-own connections; the figures are the same as one after the other."""
+"""Outside a transaction the three statements of a figure run at once on their own
+connections (PostgreSQL, or SQLite in a file); the figures are the same as one after the
+other."""
 
 import datetime as dt
 from unittest import mock
@@ -14,7 +15,6 @@ from tests.factories import CaseMaker, make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the parallel path is PostgreSQL's")
 def test_parallel_and_sequential_figures_agree(committed_district):
     users = {"dispatcher": make_user("dispatcher", "dispatcher"), "street": make_user("street-JSL", "handler", "street:JSL")}
     story = Story(users, CaseMaker(users))
@@ -23,7 +23,7 @@ def test_parallel_and_sequential_figures_agree(committed_district):
         story.run(case, [("2026-11-30 09:00", "dispatch"), (ack, "acknowledge"), ("2026-11-30 11:00", "contact"),
                          ("2026-12-01 10:00", "reply"), ("2026-12-01 11:00", "approve"), ("2026-12-02 09:00", "feedback", {"rating": "basic"})])
     period = {"start": dt.date(2026, 11, 1), "end": dt.date(2027, 1, 1)}
-    assert not connection.in_atomic_block
+    assert not connection.in_atomic_block and selectors._may_read_in_parallel()
     with mock.patch.object(selectors, "PARALLEL", True), mock.patch.object(selectors, "ThreadPoolExecutor", wraps=selectors.ThreadPoolExecutor) as pool:
         parallel = selectors.district_rates(**period)
     assert pool.called

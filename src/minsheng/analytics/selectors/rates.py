@@ -206,7 +206,7 @@ def _deadline(key: str):
 RESOLVE_CLOCK_ACTIONS = ("dispatch", "decide_extension", "send_back", "feedback_reopen")
 
 
-def _sets_resolve_clock() -> Q:
+def sets_resolve_clock() -> Q:
     """The events of RESOLVE_CLOCK_ACTIONS that did write a deadline (a refused extension does
     not; nor did re-handling before it restarted the clock)."""
     return (
@@ -218,12 +218,12 @@ def _sets_resolve_clock() -> Q:
 
 def _deadline_in_force():
     """The resolve-by deadline in force just before this event: the one written by the latest
-    event of the case before it that set one (`_sets_resolve_clock`). An approval extends the
+    event of the case before it that set one (`sets_resolve_clock`). An approval extends the
     deadline then in force and re-handling replaces it, so the latest is the one in force (an
     extension approved before a redispatch is older than the redispatch and drops out)."""
     latest = (
         CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id"))
-        .filter(_sets_resolve_clock())
+        .filter(sets_resolve_clock())
         .order_by("-id")
         .values(due=_deadline("resolve_due_at"))[:1]
     )
@@ -266,13 +266,14 @@ def _run(sql: str, params) -> list[tuple]:
 def _tallies(*, start, end, group: str, ids: Iterable[int] | None = None) -> dict[int | None, Tally]:
     """Counts per group key (unit id, street id, community id, or 0 for the district).
 
-    Three statements (plain counts, responses, replies). On PostgreSQL outside a transaction
-    they run at once on three connections: each is a scan of its own rows, and together they
-    take the time of the longest. Inside a transaction (a test, a caller's atomic block) they
-    run one after the other on the caller's connection, which sees its uncommitted rows."""
+    Three statements (plain counts, responses, replies). Outside a transaction they run at
+    once on three connections: each is a scan of its own rows, and together they take the
+    time of the longest (both drivers release the GIL while the database works). Inside a
+    transaction (a test, a caller's atomic block) they run one after the other on the
+    caller's connection, which sees its uncommitted rows."""
     start, end, ids = _as_instant(start), _as_instant(end), (list(ids) if ids is not None else None)
     parts = (_count_events, _count_responses, _count_replies)
-    if connection.vendor == "postgresql" and not connection.in_atomic_block and PARALLEL:
+    if not connection.in_atomic_block and PARALLEL and _may_read_in_parallel():
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             results = list(pool.map(lambda part: _on_own_connection(part, start, end, group, ids), parts))
     elif connection.vendor == "postgresql":
@@ -303,9 +304,23 @@ def _tune(conn) -> None:
         cursor.execute("SET LOCAL enable_nestloop = off")
 
 
+def _may_read_in_parallel() -> bool:
+    """PostgreSQL, or SQLite in a file (an in-memory database is private to its connection)."""
+    if connection.vendor == "postgresql":
+        return True
+    if connection.vendor == "sqlite":
+        name = str(connection.settings_dict.get("NAME") or "")
+        return bool(name) and not connection.is_in_memory_db()
+    return False
+
+
 def _on_own_connection(part, start, end, group, ids):
-    """Run one part in this worker thread's own connection and transaction, then close it."""
+    """Run one part on this worker thread's own connection, then close it: on PostgreSQL in
+    its own tuned transaction; on SQLite in autocommit (a read needs no transaction, and the
+    embedded deployment begins them IMMEDIATE, which would make it wait for writers)."""
     try:
+        if connection.vendor != "postgresql":
+            return part(start, end, group, ids)
         with transaction.atomic():
             _tune(connection)
             return part(start, end, group, ids)
@@ -313,26 +328,34 @@ def _on_own_connection(part, start, end, group, ids):
         connection.close()
 
 
+# Counts that need only the action: read from the (action, at, unit, case, id) index alone.
+PLAIN_COUNTS = {
+    "dispatch": "dispatches",
+    "delegate": "delegations_in",
+    "return": "returns",
+    "reply": "replies",
+    "send_back": "send_backs",
+    "feedback_reopen": "reopens",
+    "close_no_feedback": "no_feedback_closes",
+}
+
+
 def _count_events(start: dt.datetime, end: dt.datetime, group: str, ids: list[int] | None) -> dict[int | None, Tally]:
     tallies: dict[int | None, Tally] = defaultdict(Tally)
-    # 1. Plain counts of the period's events.
+    # 1. Plain counts of the period's events, in two reads: the counts that need only the
+    #    action come from the index; the few events whose data decides whether they count
+    #    (approved extensions, red flags, the residents' answers) are read row by row.
     events, key = _events(start, end, group, ids)
+    for row in events.filter(action__in=list(PLAIN_COUNTS)).values_list(key, "action").annotate(n=Count("id")):
+        k, action, n = row
+        setattr(tallies[k], PLAIN_COUNTS[action], n)
     feedback = Q(action__in=FEEDBACK_ACTIONS)
-    counted = (
-        events.filter(action__in=[
-            "dispatch", "delegate", "return", "reply", "send_back", "decide_extension", "flag", "close_no_feedback", *FEEDBACK_ACTIONS,
-        ])
+    judged = (
+        events.filter(action__in=["decide_extension", "flag", *FEEDBACK_ACTIONS])
         .values(k=key)
         .annotate(
-            dispatches=Count("id", filter=Q(action="dispatch")),
-            delegations_in=Count("id", filter=Q(action="delegate")),
-            returns=Count("id", filter=Q(action="return")),
-            replies=Count("id", filter=Q(action="reply")),
-            send_backs=Count("id", filter=Q(action="send_back")),
-            reopens=Count("id", filter=Q(action="feedback_reopen")),
             extensions_approved=Count("id", filter=Q(action="decide_extension", data__approved=True)),
             overdue=Count("id", filter=Q(action="flag", data__flag="red")),
-            no_feedback_closes=Count("id", filter=Q(action="close_no_feedback")),
             feedbacks=Count("id", filter=feedback),
             resolved=Count("id", filter=feedback & Q(data__resolved=True)),
             satisfied=Count("id", filter=feedback & Q(data__rating="satisfied")),
@@ -340,7 +363,7 @@ def _count_events(start: dt.datetime, end: dt.datetime, group: str, ids: list[in
             unsatisfied=Count("id", filter=feedback & Q(data__rating="unsatisfied")),
         )
     )
-    for row in counted:
+    for row in judged:
         t = tallies[row.pop("k")]
         for name, value in row.items():
             setattr(t, name, value)
@@ -394,43 +417,61 @@ def _count_responses(start: dt.datetime, end: dt.datetime, group: str, ids: list
 def _count_replies(start: dt.datetime, end: dt.datetime, group: str, ids: list[int] | None) -> dict[int | None, Tally]:
     tallies: dict[int | None, Tally] = defaultdict(Tally)
     # 3. Replies: on time against the deadline then in force; handling time of first replies.
-    #    Each reply is joined to its case's dispatches, approved extensions, send-backs and
-    #    reopens of the LOOKBACK before the period. A reply is its episode's first unless a
-    #    send-back or a reopen came between the dispatch and it: only those lead to a second
-    #    reply (reply → 待审核 → 退回重办 / 待评价 → 不满意重办 → reply). A reply whose
-    #    dispatch is older than the look-back falls back to sub-queries on its case's events.
+    #    Each reply is joined to its case's dispatches, extension decisions, send-backs and
+    #    reopens of the LOOKBACK before the period, read from the index alone (no data):
+    #    - the latest dispatch before the reply is its episode's; the reply is the episode's
+    #      first unless a send-back or a reopen came between them: only those lead to a
+    #      second reply (reply → 待审核 → 退回重办 / 待评价 → 不满意重办 → reply);
+    #    - the latest of them all is the event that last touched the resolve clock; only
+    #      that one row's data is read for the deadline it wrote.
+    #    When that event wrote no deadline (a refused extension; re-handling recorded before
+    #    it restarted the clock) or the dispatch is older than the look-back, the reply
+    #    falls back to sub-queries on its case's events. Exact either way.
     events, key = _events(start, end, group, ids)
     replies = events.filter(action="reply")
     r_sql, r_params = replies.values_list("id", "case_id", key, "at", Epoch("at")).query.sql_with_params()
     p_sql, p_params = (
-        CaseEvent.objects.filter(at__gte=start - LOOKBACK, at__lt=end, case_id__in=RawSQL("SELECT case_id FROM r", []))
-        .filter(Q(action__in=["dispatch", "send_back", "feedback_reopen"])
-                | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at"))
+        CaseEvent.objects.filter(action__in=RESOLVE_CLOCK_ACTIONS, at__gte=start - LOOKBACK, at__lt=end,
+                                 case_id__in=RawSQL("SELECT case_id FROM r", []))
         .order_by()
-        .values_list("id", "case_id", "action", Case(When(action="dispatch", then=Epoch("at")), default=Value(None), output_field=FloatField()),
-                     Case(When(_sets_resolve_clock(), then=_deadline("resolve_due_at")), default=Value(None), output_field=DateTimeField()))
+        .values_list("id", "case_id", "action",
+                     Case(When(action="dispatch", then=Epoch("at")), default=Value(None), output_field=FloatField()))
+        .query.sql_with_params()
+    )
+    # The clock events' rows by primary key. On PostgreSQL as an array condition on the
+    # primary key index: as a join (nested loops being off) the planner would read the table.
+    clock_rows = (
+        CaseEvent.objects.extra(where=["id = ANY(ARRAY(SELECT clock_id FROM f))"])
+        if connection.vendor == "postgresql"
+        else CaseEvent.objects.filter(id__in=RawSQL("SELECT clock_id FROM f", []))
+    )
+    c_sql, c_params = (
+        clock_rows.order_by()
+        .values_list("id", Case(When(sets_resolve_clock(), then=_deadline("resolve_due_at")), default=Value(None), output_field=DateTimeField()))
         .query.sql_with_params()
     )
     rows = _run(
         f"""WITH r (id, case_id, k, at, epoch) AS MATERIALIZED ({r_sql}),
-        p (id, case_id, action, epoch, due) AS MATERIALIZED ({p_sql}),
-        f AS (
+        p (id, case_id, action, epoch) AS MATERIALIZED ({p_sql}),
+        f AS MATERIALIZED (
             SELECT r.id AS rid,
-                MAX(CASE WHEN p.due IS NOT NULL THEN p.id END) AS due_id,
+                MAX(p.id) AS clock_id,
                 MAX(CASE WHEN p.action = 'dispatch' THEN p.id END) AS dispatch_id,
                 MAX(p.epoch) AS dispatch_epoch,
                 MAX(CASE WHEN p.action IN ('send_back', 'feedback_reopen') THEN p.id END) AS rehandled_id
             FROM r JOIN p ON p.case_id = r.case_id AND p.id < r.id
             GROUP BY r.id
-        )
+        ),
+        c (id, due) AS MATERIALIZED ({c_sql})
         SELECT r.k, r.id,
-            CASE WHEN r.at <= pd.due THEN 1 ELSE 0 END,
+            CASE WHEN r.at <= c.due THEN 1 ELSE 0 END,
             CASE WHEN f.rehandled_id IS NULL OR f.rehandled_id < f.dispatch_id THEN f.dispatch_epoch END,
-            r.epoch, f.dispatch_id
-        FROM r LEFT JOIN f ON f.rid = r.id LEFT JOIN p AS pd ON pd.id = f.due_id""",
-        [*r_params, *p_params],
+            r.epoch,
+            CASE WHEN f.dispatch_id IS NOT NULL AND c.due IS NOT NULL THEN 1 ELSE 0 END
+        FROM r LEFT JOIN f ON f.rid = r.id LEFT JOIN c ON c.id = f.clock_id""",
+        [*r_params, *p_params, *c_params],
     )
-    missing = [row[1] for row in rows if row[5] is None]
+    missing = [row[1] for row in rows if not row[5]]
     if missing:
         older = {
             pk: (on_time, dispatched)
@@ -440,9 +481,9 @@ def _count_replies(start: dt.datetime, end: dt.datetime, group: str, ids: list[i
                       dispatched=_dispatch_epoch_if_first_reply())
             .values_list("id", "on_time", "dispatched")
         }
-        rows = [row if row[5] is not None else (row[0], row[1], *older[row[1]], row[4], -1) for row in rows]
+        rows = [row if row[5] else (row[0], row[1], *older[row[1]], row[4], 1) for row in rows]
     clock = None
-    for k, _id, on_time, dispatched, replied, _dispatch in rows:
+    for k, _id, on_time, dispatched, replied, _paired in rows:
         t = tallies[k]
         t.replies_on_time += on_time
         if dispatched is not None:
