@@ -9,7 +9,8 @@ import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from minsheng.analytics.selectors import hotspots
 from minsheng.cases.models import Case, Category
@@ -295,5 +296,8 @@ def test_pages_open_for_every_role_and_in_english(client, users):
         for name in ("analytics:hotspots", "analytics:topics"):
             assert client.get(reverse(name)).status_code == 200, (role, name)
     client.force_login(users["dispatcher"])
-    body = client.get(reverse("analytics:hotspots"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    try:
+        body = client.get(reverse("analytics:hotspots"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)  # the middleware leaves the request's language active
     assert "Repeat reporters" in body and "Weekly trend" in body and "重复来电" not in body

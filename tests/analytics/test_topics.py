@@ -9,7 +9,7 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from minsheng.analytics import services
@@ -21,6 +21,13 @@ from minsheng.core.models import AuditEntry, Unit
 from tests.factories import make_user, unit
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """The messages are checked in Chinese, whatever an earlier request left active."""
+    with translation.override("zh-hans"):
+        yield
 
 SUB = "CGM.HJWS"
 
