@@ -403,3 +403,17 @@ def test_a_leader_and_another_community_may_not_reveal(login, users, box, client
     assert login(users["other_community"]).post(url).status_code == 404
     assert login(users["community"]).post(reverse("channels:reveal", args=["note", n.pk, "text"])).status_code == 404
     assert not AuditEntry.objects.filter(action="unmask").exists()
+
+
+def test_purge_drops_the_rows_of_an_import_left_unfinished(users, settings):
+    from minsheng.channels.models import ImportBatch
+
+    settings.MINSHENG_RETENTION_DAYS = 30
+    batch = services.import_batch_create(acting_user=users["operator"], filename="f.xlsx",
+                                         content=xlsx_bytes([("楼道灯坏了一个月没人修", "", "张三", PHONE, "", "")]))
+    assert ImportRow.objects.get(batch=batch).values["phone"] == PHONE  # checked, waiting for "import"
+    assert personal_data_purge().records.get("导入批次", 0) == 0  # too recent
+    ImportBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - dt.timedelta(days=40))
+    assert personal_data_purge().records["导入批次"] == 1
+    row = ImportRow.objects.get(batch=batch)
+    assert (row.values["name"], row.values["phone"]) == ("", "") and row.values["text"] == "楼道灯坏了一个月没人修"
