@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from minsheng.core.choices import UnitKind
 from minsheng.desk.views.common import client_ip
 
 from .. import ledgers
@@ -177,7 +176,7 @@ def dashboard_page(request):
         "count_tiles": count_tiles,
         "ranking": ranking,
         "chart_data": chart_data,
-        "show_map": overview["scope"].is_district or overview["scope"].unit.kind in (UnitKind.STREET, UnitKind.COMMUNITY),
+        "show_map": bool(streets),  # the district's streets, or a street office's own
         "briefing_url": _briefing_url(period) if overview["scope"].is_district else None,
         "prev_month": _month_query(period, -1),
         "next_month": _month_query(period, 1),
