@@ -266,16 +266,14 @@ def test_the_drilldown_refuses_other_units_and_bad_input(client, october, users)
     assert client.get("/desk/analytics/drilldown/?metric=received&start=2026-10-01&end=2026-10-31").status_code == 403
 
 
-def test_the_briefing_button_links_to_the_month(client, users):
-    from django.urls import NoReverseMatch, reverse
+@pytest.mark.parametrize("role, shown", [("leader", True), ("dispatcher", True), ("street", True), ("community", False), ("dept", False)])
+def test_the_briefing_button_is_shown_to_those_who_may_download_it(client, users, role, shown):
+    from django.urls import reverse
 
-    page = _login(client, users["leader"]).get("/desk/analytics/dashboard/?month=2026-10").content.decode()
-    try:
-        url = reverse("analytics:briefing")
-    except NoReverseMatch:
-        assert "data-briefing" not in page
-    else:
-        assert f'{url}?month=2026-10' in page
+    page = _login(client, users[role]).get("/desk/analytics/dashboard/?month=2026-10").content.decode()
+    assert (f'{reverse("analytics:briefing")}?month=2026-10' in page) is shown
+    if shown:
+        assert client.get(f'{reverse("analytics:briefing")}?month=2026-10').status_code == 200
 
 
 def test_the_dashboard_speaks_english(client, october, users):

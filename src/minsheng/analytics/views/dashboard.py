@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +25,7 @@ from minsheng.desk.views.common import client_ip
 
 from .. import ledgers
 from ..selectors import dashboard
+from .briefing import may_download_briefing
 
 PAGE_SIZE = 50
 MAX_RANGE_DAYS = 366 * 2
@@ -91,11 +92,8 @@ def _bad_request(request, errors):
     return render(request, "analytics/dashboard_error.html", {"errors": errors, "active_tool": "dashboard"}, status=400)
 
 
-def _briefing_url(period: dashboard.Period) -> str | None:
-    try:
-        base = reverse("analytics:briefing")
-    except NoReverseMatch:
-        return None
+def _briefing_url(period: dashboard.Period) -> str:
+    base = reverse("analytics:briefing")
     month = period.month or period.last_day.replace(day=1)
     return f"{base}?{urlencode({'month': f'{month:%Y-%m}'})}"
 
@@ -177,7 +175,7 @@ def dashboard_page(request):
         "ranking": ranking,
         "chart_data": chart_data,
         "show_map": bool(streets),  # the district's streets, or a street office's own
-        "briefing_url": _briefing_url(period) if overview["scope"].is_district else None,
+        "briefing_url": _briefing_url(period) if may_download_briefing(request.user) else None,
         "prev_month": _month_query(period, -1),
         "next_month": _month_query(period, 1),
     })
