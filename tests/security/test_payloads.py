@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import escape
 from PIL import Image
 
@@ -403,3 +404,32 @@ def test_deeply_nested_json_is_refused(client, users):
         for path in ("/api/v1/cases/1/actions/note", "/api/v1/webhooks"):
             response = _post_raw(client, path, body, "application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
             assert 400 <= response.status_code < 500, (path, response.status_code)
+
+
+def test_hostile_forum_visit_and_topic_records_are_shown_escaped(client, users):
+    """What staff record for the listening channels and 每月一题 — meeting titles, minutes and
+    issues, visit notes and findings, topic titles and plans — is shown escaped on every page
+    that lists or shows it (the issues and findings become cases, shown on the workbench)."""
+    from minsheng.analytics.services import topic_adopt
+    from minsheng.cases.models import Category
+
+    admin, jsl03 = users["admin"], unit("community:JSL03")
+    title = f"议事会{XSS[0]}"
+    forum = channels.forum_record(acting_user=admin, kind="community", title=title, held_on=timezone.localdate(), place=XSS[1],
+                                  host_unit=jsl03, minutes=HOSTILE_TEXT, issues=[{"text": HOSTILE_TEXT}])
+    visit, _created = channels.visit_record(acting_user=admin, community=jsl03, visited_at=timezone.now(), place=XSS[1],
+                                            client_key="payload-visit-1", people_met=XSS[0], situation=HOSTILE_TEXT,
+                                            findings=[HOSTILE_TEXT])
+    topic = topic_adopt(acting_user=admin, month=timezone.localdate(), category=Category.objects.get(code="CGM.HJWS"),
+                        street=unit("street:JSL"), community=jsl03, owner_unit=unit("street:JSL"), title=f"清运{XSS[0]}"[:60],
+                        plan=HOSTILE_TEXT)
+    client.force_login(users["street"])
+
+    for url in (reverse("channels:forum", args=[forum.pk]), reverse("channels:forum_ledger", args=[forum.pk]),
+                reverse("channels:visit", args=[visit.pk]), reverse("analytics:topic", args=[topic.pk])):
+        assert_shown_escaped(page(client.get(url)))
+    for url in (reverse("channels:forums"), reverse("channels:visits"), reverse("channels:visit_ledger"), reverse("analytics:topics"),
+                reverse("channels:home")):
+        assert_no_raw_tags(page(client.get(url)))
+    for case in Case.objects.filter(text=HOSTILE_TEXT):
+        assert_shown_escaped(page(client.get(reverse("desk:case", args=[case.pk]))))
