@@ -7,7 +7,7 @@
 # submit event, routed once, its notifications delivered once.
 #   bench/load_run.sh [USERS] [DURATION]      e.g. bench/load_run.sh 60 600s
 # Environment: WEB_WORKERS, WEB_THREADS, WORKER_CONCURRENCY, DRAIN_SECONDS, LOAD_* (see
-# bench/load_locust.py), LOAD_USER_CLASSES (e.g. "FormResident" for form residents only), LOAD_DB
+# bench/load_locust.py), LOAD_WARMUP (e.g. 60s, an unmeasured run first), LOAD_USER_CLASSES (e.g. "FormResident" for form residents only), LOAD_DB
 # (default minsheng_load), LOAD_SKIP_SETUP=1 to reuse the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +49,12 @@ trap 'kill $SERVE $WORKER 2>/dev/null || true' EXIT
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done
 for _ in $(seq 8); do curl -sf "http://127.0.0.1:$PORT/appeal/new/" >/dev/null; done  # warm every web process
 
+if [ -n "${LOAD_WARMUP:-}" ]; then
+  # Unmeasured warm-up: each web process builds its dispatch engine's duplicate index on first
+  # use (tens of seconds with thousands of open cases) when routing runs in the request.
+  .venv/bin/locust -f bench/load_locust.py --headless -u "$USERS" -r "$USERS" -t "$LOAD_WARMUP" --host "http://127.0.0.1:$PORT" \
+    --only-summary ${LOAD_USER_CLASSES:-} > "$WORK/warmup.out" 2>&1 || true
+fi
 echo "uptime before: $(uptime)"
 set +e
 .venv/bin/locust -f bench/load_locust.py --headless -u "$USERS" -r "$USERS" -t "$DURATION" --host "http://127.0.0.1:$PORT" \
