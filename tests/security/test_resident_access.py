@@ -74,7 +74,11 @@ def test_a_co_reporter_tracking_with_their_own_phone_cannot_rate(client, users, 
     over_api = stranger.post(f"/api/v1/public/appeals/{case.tracking_code}/feedback",
                              json.dumps({"phone_last4": "2222", "rating": "satisfied"}), content_type="application/json")
 
+    followed = stranger.get(f"/api/v1/public/appeals/{case.tracking_code}", {"phone_last4": "2222"})
     assert tracked.status_code == 302  # following the progress is theirs
+    assert followed.status_code == 200 and followed.json()["can_rate"] is False
+    own = stranger.get(f"/api/v1/public/appeals/{case.tracking_code}", {"phone_last4": case.phone_last4})
+    assert own.json()["can_rate"] is True
     assert rated.status_code in (302, 403)
     assert over_api.status_code == 403, over_api.content
     case.refresh_from_db()

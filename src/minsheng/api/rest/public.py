@@ -12,6 +12,7 @@ from ninja.responses import Status
 from pydantic import ValidationError as PydanticError
 
 from minsheng.cases.errors import InvalidInput
+from minsheng.cases.selectors import proves_reporter
 from minsheng.core.uploads import image_reencode
 from minsheng.core.text import first_unstorable, unstorable_message
 from minsheng.intake.selectors import appeal_for_resident, appeal_progress
@@ -120,7 +121,10 @@ def appeal_track(
     """Where the appeal stands and its public timeline, as on the resident's tracking page."""
     check_rate(request, "api.track", also=tracking_code.upper())
     case = public_appeal_find(tracking_code=tracking_code, phone_last4=phone_last4)
-    return render.progress(appeal_progress(case=appeal_for_resident(tracking_code=case.tracking_code)))
+    progress = render.progress(appeal_progress(case=appeal_for_resident(tracking_code=case.tracking_code)))
+    # A co-reporter's digits follow the appeal; rating it is the reporter's (services.appeals).
+    progress["can_rate"] = progress["can_rate"] and proves_reporter(case=case, phone_last4=phone_last4)
+    return progress
 
 
 @router.post(
