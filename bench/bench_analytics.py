@@ -19,13 +19,19 @@ Run (from the repository root):
 
     .venv/bin/python bench/bench_analytics.py                     # SQLite (+ PostgreSQL if
                                                                   # DATABASE_URL points at it)
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/minsheng \\
-        .venv/bin/python bench/bench_analytics.py --cases 1000000 # the issue's scale: ~11M
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/bench_analytics.py --cases 1000000 # the issue's scale: ~8.2M
                                                                   # events, ~25 min to generate
 
-The SQLite file goes to var/bench/, the PostgreSQL data to a database `minsheng_bench_analytics_<N>`
-on the DATABASE_URL server; both are reused by later runs with the same --cases/--months/--seed
-(--regenerate forces a fresh one). Prints one JSON object.
+The SQLite file goes to var/bench/, the PostgreSQL data to the database `minsheng_bench_ha`
+(--pg-database) on the DATABASE_URL server; both are reused by later runs with the same
+--cases/--months/--seed (--regenerate forces a fresh one; --generate-only builds the data and
+measures nothing). Prints one JSON object.
+
+Besides the rates, it measures the leaders' screens through their own code
+(analytics/selectors/dashboard.py, analytics/ledgers.py): the district dashboard, one
+drill-down page (first 50 rows and the count, p95 of 20) and an xlsx ledger of 100,000 rows,
+each against a naive baseline.
 """
 
 from __future__ import annotations
