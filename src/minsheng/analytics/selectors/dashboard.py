@@ -51,6 +51,7 @@ from .rates import (
     district_rates,
     month_bounds,
     monthly_rankings,
+    sets_resolve_clock,
     unit_rates,
 )
 
@@ -286,17 +287,6 @@ def _deadline(key: str, prefix: str = ""):
     return Cast(KeyTextTransform(key, f"{prefix}data"), DateTimeField())
 
 
-def _sets_resolve_clock() -> Q:
-    """The events that wrote the resolve-by deadline in force after them (docs/metrics.md): a
-    dispatch, an approved extension, and re-handling (a send-back or a reopen), which restarts
-    the clock. The same rule as the rates'; the drill-down tests compare the two."""
-    return (
-        Q(action="dispatch")
-        | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at")
-        | Q(action__in=["send_back", "feedback_reopen"], data__has_key="resolve_due_at")
-    )
-
-
 def _horizon(key: str, start, end):
     """The latest `key` deadline of the period's dispatches, computed once in the statement:
     an acknowledgement or contact after it cannot make any of them timely, so the look-ups
@@ -314,7 +304,7 @@ def _pair(qs: QuerySet, metric: str, prefix: str, start, end) -> QuerySet:
     Both are correlated sub-queries on the case's own events (its `case_id` index), not
     ORDER BY id LIMIT 1 look-ups, which the planner may answer by walking the primary key.
     replied_on_time: the reply at or before the resolve-by deadline in force, the one written
-    by the case's latest event before the reply that set one (`_sets_resolve_clock`)."""
+    by the case's latest event before the reply that set one (`rates.sets_resolve_clock`)."""
     event = prefix + "id"
     case = "case_id" if not prefix else "pk"  # from an event, or from a case joined to it
     if metric == "responded":
@@ -342,7 +332,7 @@ def _pair(qs: QuerySet, metric: str, prefix: str, start, end) -> QuerySet:
     if metric == "replied_on_time":
         latest = (
             CaseEvent.objects.filter(case_id=OuterRef("case_id" if not prefix else "pk"), id__lt=OuterRef(event))
-            .filter(_sets_resolve_clock())
+            .filter(sets_resolve_clock())
             .order_by().values("case_id").annotate(latest=Max("id")).values("latest")
         )
         due = CaseEvent.objects.filter(pk=OuterRef("p_clock")).values(due=_deadline("resolve_due_at"))[:1]
