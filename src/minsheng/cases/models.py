@@ -263,6 +263,9 @@ class CaseEvent(models.Model):
             # (analytics/selectors/rates.py); with those columns and the id in the index,
             # those reads never visit the table's wide rows.
             models.Index(fields=["action", "at", "unit", "case", "id"], name="event_action_time_unit_idx"),
+            # A unit's events of one action in a period (a street's drill-down lists): one
+            # range per unit instead of the whole district's period filtered by unit.
+            models.Index(fields=["action", "unit", "at"], name="event_action_unit_time_idx"),
         ]
 
     def __str__(self) -> str:

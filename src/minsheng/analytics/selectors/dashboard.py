@@ -287,17 +287,18 @@ def _deadline(key: str, prefix: str = ""):
     return Cast(KeyTextTransform(key, f"{prefix}data"), DateTimeField())
 
 
-def _horizon(key: str, start, end):
-    """The latest `key` deadline of the period's dispatches, computed once in the statement:
-    an acknowledgement or contact after it cannot make any of them timely, so the look-ups
-    read the events from the period's start to it through the (action, at) index."""
-    dispatches = CaseEvent.objects.filter(action="dispatch", at__gte=_instant(start), at__lt=_instant(end)).order_by()
-    return Subquery(dispatches.values("action").annotate(latest=Max(_deadline(key))).values("latest"), output_field=DateTimeField())
+def _horizon(key: str, dispatches: Q):
+    """The latest `key` deadline of the dispatches being paired (the anchors: a unit's, or
+    the district's, in the period), computed once in the statement: an acknowledgement or
+    contact after it cannot make any of them timely, so the look-ups read the events from
+    the period's start to it through the (action, at) index."""
+    rows = CaseEvent.objects.filter(dispatches).order_by()
+    return Subquery(rows.values("action").annotate(latest=Max(_deadline(key))).values("latest"), output_field=DateTimeField())
 
 
-def _pair(qs: QuerySet, metric: str, prefix: str, start, end) -> QuerySet:
+def _pair(qs: QuerySet, metric: str, prefix: str, start, end, anchors: Q) -> QuerySet:
     """Keep the anchor rows of `qs` (events, or cases joined to their anchor event through
-    `prefix`) that the paired figures count.
+    `prefix`) that the paired figures count; `anchors` is the anchor events' condition.
 
     responded: the dispatch's first acknowledgement by its acknowledge-by deadline and its
     first contact by its contact-by deadline, both before any return (the episode's end).
@@ -317,16 +318,16 @@ def _pair(qs: QuerySet, metric: str, prefix: str, start, end) -> QuerySet:
                 case_id=OuterRef("case_id"), action="return", id__gt=OuterRef(OuterRef(event)), id__lt=OuterRef("id"))
             return Exists(
                 CaseEvent.objects.filter(case_id=OuterRef(case), action=action, id__gt=OuterRef(event), at__lte=OuterRef(due))
-                .filter(at__gte=_instant(start), at__lte=_horizon(key, start, end))
+                .filter(at__gte=_instant(start), at__lte=_horizon(key, anchors))
                 .filter(~Exists(returned_between))
             )
 
         # Annotations, then a filter on them: references to the joined event resolved in a
         # new filter() call would join a second, unrelated event.
         return (
-            qs.annotate(p_ack_due=_deadline("acknowledge_due_at", prefix), p_contact_due=_deadline("contact_due_at", prefix))
-            .annotate(p_acknowledged=answered("acknowledge", "p_ack_due", "acknowledge_due_at"),
-                      p_contacted=answered("contact", "p_contact_due", "contact_due_at"))
+            qs.alias(p_ack_due=_deadline("acknowledge_due_at", prefix), p_contact_due=_deadline("contact_due_at", prefix))
+            .alias(p_acknowledged=answered("acknowledge", "p_ack_due", "acknowledge_due_at"),
+                   p_contacted=answered("contact", "p_contact_due", "contact_due_at"))
             .filter(p_acknowledged=True, p_contacted=True)
         )
     if metric == "replied_on_time":
@@ -350,8 +351,8 @@ def anchor_events(*, metric: str, unit: Unit | None, start, end) -> QuerySet:
     """The events an event figure counts, for `unit` (rolled up) or the district."""
     if metric not in METRICS or METRICS[metric].kind != "event":
         raise ValueError(f"not an event metric: {metric!r}")
-    events = CaseEvent.objects.filter(_anchor_condition(metric, unit, start, end)).order_by()
-    return _pair(events, metric, "", start, end)
+    anchors = _anchor_condition(metric, unit, start, end)
+    return _pair(CaseEvent.objects.filter(anchors).order_by(), metric, "", start, end, anchors)
 
 
 def _intake_filter(metric: str, start, end) -> Q:
@@ -390,9 +391,10 @@ def cases_behind(*, user, metric: str, unit_id: int | None, start, end) -> Query
     if metric in METRICS and METRICS[metric].kind == "event":
         unit = _target_unit(scope, unit_id)
         # One filter() call: every condition applies to the same joined event row.
-        joined = visible.filter(_prefixed(_anchor_condition(metric, unit, start, end), "events__"))
+        anchors = _anchor_condition(metric, unit, start, end)
+        joined = visible.filter(_prefixed(anchors, "events__"))
         return (
-            _pair(joined, metric, "events__", start, end)
+            _pair(joined, metric, "events__", start, end, anchors)
             .annotate(anchor_at=F("events__at"), anchor_action=F("events__action"), anchor_id=F("events__id"))
             .order_by("-anchor_at", "-anchor_id")
         )
