@@ -148,3 +148,35 @@ def test_operators_and_bad_input_get_no_ledger(client, month_of_cases, users):
     assert client.get("/desk/analytics/dashboard/export.xlsx?month=2026-10&table=secrets").status_code == 400
     assert client.get("/desk/analytics/dashboard/export.xlsx?month=10/2026").status_code == 400
     assert client.get("/desk/analytics/drilldown/export.xlsx?metric=received&start=2026-10-31&end=2026-10-01").status_code == 400
+
+
+def test_the_drilldown_ledger_costs_the_same_queries_for_more_rows(month_of_cases, story, users):
+    """No query per row: the related rows come with the cases, the choice labels and the
+    time zone are looked up once, and no column reads a deferred field."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from minsheng.analytics import ledgers
+
+    def export():
+        with CaptureQueriesContext(connection) as queries:
+            content, count = ledgers.drilldown_export(acting_user=users["leader"], metric="received", unit_id=None,
+                                                      start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 1))
+        ws = openpyxl.load_workbook(io.BytesIO(content)).active
+        columns = header(ws)
+        rows = [dict(zip(columns, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+        return len(queries), count, rows
+
+    few_queries, few, _rows = export()
+    for day in (15, 16, 17, 18):
+        with time_machine.travel(local(f"2026-10-{day} 08:00"), tick=False):
+            case = services.case_submit(text="计划路12号门口路灯不亮", channel="web", reporter_phone="13912345678",
+                                        reporter_name="王小明", address="计划路12号3单元",
+                                        community=unit("community:JSL03"), category=Category.objects.get(code="CGM.HJWS"))
+        story.run(case, [(f"2026-10-{day} 09:00", "dispatch", {"unit": "street:JSL"})])
+    many_queries, many, rows = export()
+    assert (few, many) == (3, 7)
+    assert many_queries == few_queries
+    newest = rows[0]
+    assert newest["渠道"] == "网站/H5" and newest["状态"] == "待签收" and newest["街道"] == "建设路街道"
+    assert newest["联系电话"] == "139****5678" and "王小明" not in newest["姓名"] and newest["反映时间"] == dt.datetime(2026, 10, 18, 8, 0)
