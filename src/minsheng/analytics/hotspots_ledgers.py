@@ -6,86 +6,27 @@ typed by administrators, case text by residents."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from minsheng.desk.export import DATETIME_FORMAT, columns as case_columns, escape_formula
+from minsheng.desk.export import DATETIME_FORMAT, columns as case_columns
 
+from . import ledgers
+from .ledgers import DATE_FORMAT, MONTH_FORMAT, Col
+from .ledgers import Sheet as Table
 from .selectors import hotspots as hs
 from .selectors.topics import is_overdue
 
-DATE_FORMAT = "yyyy-mm-dd"
-MONTH_FORMAT = "yyyy-mm"
-PERCENT_FORMAT = "0.0%"
 DECIMAL_FORMAT = "0.0"
 MAX_ROWS = 50_000
 
 
-@dataclass(frozen=True)
-class Col:
-    title: str
-    width: float
-    number_format: str | None = None
-
-
-@dataclass
-class Table:
-    title: str
-    columns: list[Col]
-    rows: Iterable[list]
-
-
-def _value(value):
-    if isinstance(value, str):
-        return escape_formula(ILLEGAL_CHARACTERS_RE.sub("", value))
-    if isinstance(value, dt.datetime) and timezone.is_aware(value):
-        return timezone.localtime(value).replace(tzinfo=None)  # Excel has no time zones
-    return value
-
-
 def workbook(table: Table, *, max_rows: int = MAX_ROWS) -> tuple[bytes, int]:
-    """One table as an .xlsx file, and how many data rows were written."""
-    wb = Workbook(write_only=True)
-    title = table.title
-    for ch in "[]:*?/\\":
-        title = title.replace(ch, " ")
-    ws = wb.create_sheet(title=title[:31] or "sheet")
-    ws.freeze_panes = "A2"
-    for index, col in enumerate(table.columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = col.width
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
-    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    header = []
-    for col in table.columns:
-        cell = WriteOnlyCell(ws, value=col.title)
-        cell.font, cell.fill, cell.alignment = bold, fill, centre
-        header.append(cell)
-    ws.append(header)
-    count = 0
-    for row in table.rows:
-        if count >= max_rows:
-            break
-        cells = []
-        for col, value in zip(table.columns, row):
-            cell = WriteOnlyCell(ws, value=_value(value))
-            if col.number_format and value is not None:
-                cell.number_format = col.number_format
-            cells.append(cell)
-        ws.append(cells)
-        count += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{count + 1}"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue(), count
+    """One table as an .xlsx file (the dashboard ledgers' writer), and how many data rows
+    were written."""
+    return ledgers.workbook([table], max_rows=max_rows)
 
 
 # ---------------------------------------------------------------- hotspots
