@@ -253,6 +253,17 @@ class CaseEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     is_public = models.BooleanField(default=False, help_text="Shown on the resident's tracking page.")
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    # What an acknowledgement, contact or reply was measured against, recorded when it is
+    # appended from the case's earlier events (cases/episodes.py): its dispatch episode, the
+    # deadline it was held to and whether it is the episode's first of its kind. Null on
+    # every other event.
+    episode_at = models.DateTimeField(null=True, blank=True, help_text="The dispatch time of the episode the event belongs to.")
+    episode_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
+        help_text="The unit the episode's dispatch went to.",
+    )
+    due_at = models.DateTimeField(null=True, blank=True, help_text="The deadline the event was held to.")
+    first_in_episode = models.BooleanField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("办理记录")
@@ -262,7 +273,18 @@ class CaseEvent(models.Model):
             # The analytics read a period's events of given actions by unit and case
             # (analytics/selectors/rates.py); with those columns and the id in the index,
             # those reads never visit the table's wide rows.
-            models.Index(fields=["action", "at", "unit", "case", "id"], name="event_action_time_unit_idx"),
+            # The replies' deadline and episode facts ride along, so the on-time and
+            # handling-time figures are read from the index too.
+            models.Index(
+                fields=["action", "at", "unit", "case", "id", "due_at", "first_in_episode", "episode_at"],
+                name="event_action_time_measure_idx",
+            ),
+            # Acknowledgements and contacts by the time of their episode's dispatch: the
+            # response figures of a period's dispatches, one range read.
+            models.Index(
+                fields=["action", "episode_at", "episode_unit", "case", "first_in_episode", "at", "due_at"],
+                name="event_episode_response_idx",
+            ),
             # A unit's events of one action in a period (a street's drill-down lists): one
             # range per unit instead of the whole district's period filtered by unit.
             models.Index(fields=["action", "unit", "at"], name="event_action_unit_time_idx"),

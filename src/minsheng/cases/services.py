@@ -29,6 +29,7 @@ from minsheng.core.text import unstorable_text
 
 from .choices import AssignmentRole, CaseState, Channel, DueFlag, ExtensionStatus, Feedback, Urgency
 from .deadlines import compute_deadlines, extend_by_working_days
+from .episodes import MEASURED_ACTIONS, NO_FACTS, episode_facts_of
 from .errors import ActionNotAllowed, InvalidInput, StaleCase
 from .models import Attachment, Case, CaseAssignment, CaseEvent, Category, CoReporter, ExtensionRequest
 from .workflow import RESIDENT, SYSTEM, TRANSITIONS, Transition
@@ -138,6 +139,10 @@ def _transition(
         if before_update is not None:
             before_update(fresh)
         now = timezone.now()
+        # Read before the event is written: the facts come from the events before it.
+        facts = episode_facts_of(
+            CaseEvent.objects.filter(case_id=fresh.pk).order_by("id").values_list("action", "at", "unit_id", "data"), action
+        ) if action in MEASURED_ACTIONS else NO_FACTS
         to_state = target or transition.target
         fields = dict(updates or {})
         if to_state and to_state != fresh.state:
@@ -163,6 +168,7 @@ def _transition(
             data=data or {},
             is_public=transition.public,
             at=now,
+            **facts.as_fields(),
         )
         outbox_enqueue(
             topic=f"case.{action}",
