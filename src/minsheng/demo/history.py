@@ -42,6 +42,7 @@ from django.utils import timezone
 from minsheng.cases import deadlines as deadlines_module
 from minsheng.cases.choices import AssignmentRole, CaseKind, CaseState as S, Channel, DueFlag, ExtensionStatus, Feedback, Routing, Urgency
 from minsheng.cases.deadlines import Duration, compute_deadlines, extend_by_working_days
+from minsheng.cases.episodes import NO_FACTS, EpisodeWalk
 from minsheng.cases.models import Case, CaseAssignment, CaseEvent, Category, CoReporter, ExtensionRequest
 from minsheng.cases.services import TRACKING_ALPHABET as _TRACKING_ALPHABET  # the same alphabet residents read codes in
 from minsheng.cases.workflow import TRANSITIONS
@@ -277,7 +278,8 @@ def _cached_deadline_policies():
 # ---------------------------------------------------------------- writing events
 
 _EVENT_FIELDS = ("case_id", "action", "from_state", "to_state", "actor_id", "actor_kind", "actor_unit_id", "unit_id", "reason",
-                 "data", "is_public", "at")
+                 "data", "is_public", "at", "episode_at", "episode_unit_id", "due_at", "first_in_episode")
+_EVENT_TIMES = ("at", "episode_at", "due_at")
 
 
 def _insert_events(rows: list[tuple]) -> None:
@@ -294,13 +296,16 @@ def _insert_events(rows: list[tuple]) -> None:
     ops = connection.ops
     meta = CaseEvent._meta
     fields = [meta.get_field(name.removesuffix("_id")) if name.endswith("_id") else meta.get_field(name) for name in _EVENT_FIELDS]
-    data_at, time_at = _EVENT_FIELDS.index("data"), _EVENT_FIELDS.index("at")
+    data_at = _EVENT_FIELDS.index("data")
+    times_at = [_EVENT_FIELDS.index(name) for name in _EVENT_TIMES]
     encoder = meta.get_field("data").encoder
     adapted = []
     for row in rows:
         row = list(row)
         row[data_at] = ops.adapt_json_value(row[data_at], encoder)
-        row[time_at] = ops.adapt_datetimefield_value(row[time_at])
+        for i in times_at:
+            if row[i] is not None:
+                row[i] = ops.adapt_datetimefield_value(row[i])
         adapted.append(row)
     columns = ", ".join(ops.quote_name(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
@@ -433,6 +438,7 @@ class _Sim:
         self.repeat_of: _Sim | None = None
         self.co_reporters: list[dict] = []
         self.obj: Case | None = None
+        self.episodes = EpisodeWalk()  # what services._transition records on measured events
 
     # -------------------------------------------------- time and the periodic job
 
@@ -517,6 +523,7 @@ class _Sim:
             action="flag", from_state=self.state, to_state=self.state, actor_id=None, actor_kind="system", actor_unit_id=None,
             unit_id=self.main_unit.pk if self.main_unit else None, reason="",
             data={"flag": flag, "stage": stage, "due_at": due.astimezone(UTC).isoformat()}, is_public=False, at=at,
+            **NO_FACTS.as_fields(),
         ))
         self.last = at
 
@@ -529,10 +536,11 @@ class _Sim:
         to_state = transition.target or self.state
         actor_id, kind, actor_unit_id = _actor_fields(actor)
         unit = unit or self.main_unit
+        facts = self.episodes.step(action, at, unit.pk if unit else None, data)
         self.events.append(dict(
             action=action, from_state=self.state, to_state=to_state, actor_id=actor_id, actor_kind=kind,
             actor_unit_id=actor_unit_id, unit_id=unit.pk if unit else None, reason=reason.strip(), data=data or {},
-            is_public=transition.public, at=at,
+            is_public=transition.public, at=at, **facts.as_fields(),
         ))
         if transition.target is not None:
             self.version += 1
@@ -548,7 +556,7 @@ class _Sim:
         actor_id, kind, actor_unit_id = _actor_fields(actor)
         self.events.append(dict(
             action="submit", from_state="", to_state=S.SUBMITTED, actor_id=actor_id, actor_kind=kind, actor_unit_id=actor_unit_id,
-            unit_id=None, reason="", data={"channel": self.f["channel"]}, is_public=True, at=at,
+            unit_id=None, reason="", data={"channel": self.f["channel"]}, is_public=True, at=at, **NO_FACTS.as_fields(),
         ))
         self.state = S.SUBMITTED
         self.last = at

@@ -6,7 +6,6 @@
 """
 
 from .rates import (  # noqa: F401
-    LOOKBACK,
     Ranking,
     RankingRow,
     Tally,

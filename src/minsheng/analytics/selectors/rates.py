@@ -27,23 +27,7 @@ from dataclasses import dataclass, fields
 from typing import Iterable
 
 from django.db import NotSupportedError, connection, transaction
-from django.db.models import (
-    Case,
-    Count,
-    DateTimeField,
-    F,
-    FloatField,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.expressions import RawSQL
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Case, Count, F, FloatField, Func, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 
 from minsheng.cases.models import CaseEvent
@@ -56,9 +40,6 @@ from ..clock import get_work_clock
 FEEDBACK_ACTIONS = ("feedback_close", "feedback_reopen")
 RANKED_KINDS = (UnitKind.DEPARTMENT, UnitKind.STREET, UnitKind.COMMUNITY)
 HANDLING_KINDS = RANKED_KINDS
-# How far before a period the dispatches of its replies are looked for in one pass; a reply
-# to an older dispatch is still paired exactly, by a slower per-reply sub-query.
-LOOKBACK = dt.timedelta(days=30)
 # Run the three statements of a figure at once on PostgreSQL (see `_tallies`).
 PARALLEL = True
 
@@ -194,15 +175,12 @@ class Epoch(Func):
         raise NotSupportedError("analytics: Epoch() is written for PostgreSQL and SQLite")
 
 
-def _deadline(key: str):
-    """A deadline written into an event's data as ISO 8601 text, as a timestamp."""
-    return Cast(KT(f"data__{key}"), DateTimeField())
-
-
 # The events that set the resolve-by deadline, each writing it into data.resolve_due_at: a
 # dispatch starts the clock, an approved extension moves the deadline then in force, and
 # re-handling (a send-back by the command centre, a reopen by an unsatisfied resident)
-# starts a fresh clock (cases.services._rehandle_updates).
+# starts a fresh clock (cases.services._rehandle_updates). The engine records the deadline in
+# force on each reply when it is appended (cases/episodes.py); this filter is for other code
+# that needs those events.
 RESOLVE_CLOCK_ACTIONS = ("dispatch", "decide_extension", "send_back", "feedback_reopen")
 
 
@@ -216,29 +194,9 @@ def sets_resolve_clock() -> Q:
     )
 
 
-def _deadline_in_force():
-    """The resolve-by deadline in force just before this event: the one written by the latest
-    event of the case before it that set one (`sets_resolve_clock`). An approval extends the
-    deadline then in force and re-handling replaces it, so the latest is the one in force (an
-    extension approved before a redispatch is older than the redispatch and drops out)."""
-    latest = (
-        CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id"))
-        .filter(sets_resolve_clock())
-        .order_by("-id")
-        .values(due=_deadline("resolve_due_at"))[:1]
-    )
-    return Subquery(latest, output_field=DateTimeField())
-
-
-def _dispatch_epoch_if_first_reply():
-    """For a reply: the dispatch's instant when this is the first reply since the latest
-    dispatch (the latest of dispatch/reply events before it is a dispatch), else NULL."""
-    latest = (
-        CaseEvent.objects.filter(case_id=OuterRef("case_id"), id__lt=OuterRef("id"), action__in=["dispatch", "reply"])
-        .order_by("-id")
-        .values(dispatched=Case(When(action="dispatch", then=Epoch("at")), default=Value(None), output_field=FloatField()))[:1]
-    )
-    return Subquery(latest, output_field=FloatField())
+def on_time() -> Q:
+    """An acknowledgement, first contact or reply at or before the deadline it was held to."""
+    return Q(at__lte=F("due_at"))
 
 
 GROUP_KEYS = {
@@ -372,43 +330,26 @@ def _count_events(start: dt.datetime, end: dt.datetime, group: str, ids: list[in
 
 def _count_responses(start: dt.datetime, end: dt.datetime, group: str, ids: list[int] | None) -> dict[int | None, Tally]:
     tallies: dict[int | None, Tally] = defaultdict(Tally)
-    # 2. Response: each dispatch of the period paired with its acknowledgement and first
-    #    contact, looked for among the events up to the latest of the dispatches' deadlines
-    #    (an event after its deadline cannot make a dispatch timely, whatever it is).
-    events, key = _events(start, end, group, ids)
-    dispatches = events.filter(action="dispatch").annotate(ack_due=_deadline("acknowledge_due_at"), contact_due=_deadline("contact_due_at"))
-    # The horizon is read from the materialized dispatches inside the same statement.
-    horizon = RawSQL("(SELECT MAX(due) FROM (SELECT ack_due AS due FROM d UNION ALL SELECT contact_due FROM d) AS dues)", [])
-    d_sql, d_params = dispatches.values_list("id", "case_id", key, "ack_due", "contact_due").query.sql_with_params()
-    x_sql, x_params = (
-        CaseEvent.objects.filter(action__in=["acknowledge", "contact", "return"], at__gte=start, at__lte=horizon)
-        .order_by().values_list("id", "case_id", "action", "at").query.sql_with_params()
-    )
-    rows = _run(
-        f"""WITH d (id, case_id, k, ack_due, contact_due) AS MATERIALIZED ({d_sql}),
-        x (id, case_id, action, at) AS MATERIALIZED ({x_sql}),
-        f AS (
-            SELECT d.id AS did,
-                MIN(CASE WHEN x.action = 'acknowledge' THEN x.id END) AS ack_id,
-                MIN(CASE WHEN x.action = 'acknowledge' THEN x.at END) AS ack_at,
-                MIN(CASE WHEN x.action = 'contact' THEN x.id END) AS contact_id,
-                MIN(CASE WHEN x.action = 'contact' THEN x.at END) AS contact_at,
-                MIN(CASE WHEN x.action = 'return' THEN x.id END) AS return_id
-            FROM d JOIN x ON x.case_id = d.case_id AND x.id > d.id
-            GROUP BY d.id
-        ),
-        o AS (
-            SELECT d.k AS k,
-                CASE WHEN f.ack_id IS NOT NULL AND (f.return_id IS NULL OR f.ack_id < f.return_id)
-                     AND f.ack_at <= d.ack_due THEN 1 ELSE 0 END AS ack_ok,
-                CASE WHEN f.contact_id IS NOT NULL AND (f.return_id IS NULL OR f.contact_id < f.return_id)
-                     AND f.contact_at <= d.contact_due THEN 1 ELSE 0 END AS contact_ok
-            FROM d LEFT JOIN f ON f.did = d.id
+    # 2. Response, anchored on the period's dispatches: the acknowledgements and contacts of
+    #    episodes whose dispatch falls in the period, whenever they came, each carrying the
+    #    deadline it was held to (cases/episodes.py). Per episode (case, dispatch time): was
+    #    it acknowledged on time, was its first contact on time; then summed per key. One
+    #    range of the (action, episode_at, ...) index; the credited unit is the dispatch's.
+    key = {"unit": "episode_unit_id", "street": "case__street_id", "community": "case__community_id", "district": None}[group]
+    answers = CaseEvent.objects.filter(action__in=["acknowledge", "contact"], episode_at__gte=start, episode_at__lt=end, first_in_episode=True)
+    if ids is not None and key is not None:
+        answers = answers.filter(**{f"{key}__in": ids})
+    timely = on_time()
+    per_episode = (
+        answers.order_by()
+        .values(k=F(key) if key else Value(0, output_field=IntegerField()), c=F("case_id"), e=F("episode_at"))
+        .annotate(
+            ack=Max(Case(When(timely & Q(action="acknowledge"), then=Value(1)), default=Value(0), output_field=IntegerField())),
+            contact=Max(Case(When(timely & Q(action="contact"), then=Value(1)), default=Value(0), output_field=IntegerField())),
         )
-        SELECT k, SUM(ack_ok), SUM(contact_ok), SUM(ack_ok * contact_ok) FROM o GROUP BY k""",
-        [*d_params, *x_params],
     )
-    for k, ack_ok, contact_ok, both in rows:
+    sql, params = per_episode.query.sql_with_params()
+    for k, ack_ok, contact_ok, both in _run(f"SELECT k, SUM(ack), SUM(contact), SUM(ack * contact) FROM ({sql}) AS episodes GROUP BY k", params):
         t = tallies[k]
         t.acknowledged_on_time, t.contacted_on_time, t.responded = int(ack_ok or 0), int(contact_ok or 0), int(both or 0)
     return tallies
@@ -416,76 +357,18 @@ def _count_responses(start: dt.datetime, end: dt.datetime, group: str, ids: list
 
 def _count_replies(start: dt.datetime, end: dt.datetime, group: str, ids: list[int] | None) -> dict[int | None, Tally]:
     tallies: dict[int | None, Tally] = defaultdict(Tally)
-    # 3. Replies: on time against the deadline then in force; handling time of first replies.
-    #    Each reply is joined to its case's dispatches, extension decisions, send-backs and
-    #    reopens of the LOOKBACK before the period, read from the index alone (no data):
-    #    - the latest dispatch before the reply is its episode's; the reply is the episode's
-    #      first unless a send-back or a reopen came between them: only those lead to a
-    #      second reply (reply → 待审核 → 退回重办 / 待评价 → 不满意重办 → reply);
-    #    - the latest of them all is the event that last touched the resolve clock; only
-    #      that one row's data is read for the deadline it wrote.
-    #    When that event wrote no deadline (a refused extension; re-handling recorded before
-    #    it restarted the clock) or the dispatch is older than the look-back, the reply
-    #    falls back to sub-queries on its case's events. Exact either way.
+    # 3. Replies: on time against the deadline in force at the reply, and the handling time
+    #    of each episode's first reply, both recorded on the reply when it was appended
+    #    (cases/episodes.py) and read from the (action, at, ...) index. Only the working-hours
+    #    arithmetic runs in Python, O(1) per first reply (clock.py).
     events, key = _events(start, end, group, ids)
-    replies = events.filter(action="reply")
-    r_sql, r_params = replies.values_list("id", "case_id", key, "at", Epoch("at")).query.sql_with_params()
-    p_sql, p_params = (
-        CaseEvent.objects.filter(action__in=RESOLVE_CLOCK_ACTIONS, at__gte=start - LOOKBACK, at__lt=end,
-                                 case_id__in=RawSQL("SELECT case_id FROM r", []))
-        .order_by()
-        .values_list("id", "case_id", "action",
-                     Case(When(action="dispatch", then=Epoch("at")), default=Value(None), output_field=FloatField()))
-        .query.sql_with_params()
-    )
-    # The clock events' rows by primary key. On PostgreSQL as an array condition on the
-    # primary key index: as a join (nested loops being off) the planner would read the table.
-    clock_rows = (
-        CaseEvent.objects.extra(where=["id = ANY(ARRAY(SELECT clock_id FROM f))"])
-        if connection.vendor == "postgresql"
-        else CaseEvent.objects.filter(id__in=RawSQL("SELECT clock_id FROM f", []))
-    )
-    c_sql, c_params = (
-        clock_rows.order_by()
-        .values_list("id", Case(When(sets_resolve_clock(), then=_deadline("resolve_due_at")), default=Value(None), output_field=DateTimeField()))
-        .query.sql_with_params()
-    )
-    rows = _run(
-        f"""WITH r (id, case_id, k, at, epoch) AS MATERIALIZED ({r_sql}),
-        p (id, case_id, action, epoch) AS MATERIALIZED ({p_sql}),
-        f AS MATERIALIZED (
-            SELECT r.id AS rid,
-                MAX(p.id) AS clock_id,
-                MAX(CASE WHEN p.action = 'dispatch' THEN p.id END) AS dispatch_id,
-                MAX(p.epoch) AS dispatch_epoch,
-                MAX(CASE WHEN p.action IN ('send_back', 'feedback_reopen') THEN p.id END) AS rehandled_id
-            FROM r JOIN p ON p.case_id = r.case_id AND p.id < r.id
-            GROUP BY r.id
-        ),
-        c (id, due) AS MATERIALIZED ({c_sql})
-        SELECT r.k, r.id,
-            CASE WHEN r.at <= c.due THEN 1 ELSE 0 END,
-            CASE WHEN f.rehandled_id IS NULL OR f.rehandled_id < f.dispatch_id THEN f.dispatch_epoch END,
-            r.epoch,
-            CASE WHEN f.dispatch_id IS NOT NULL AND c.due IS NOT NULL THEN 1 ELSE 0 END
-        FROM r LEFT JOIN f ON f.rid = r.id LEFT JOIN c ON c.id = f.clock_id""",
-        [*r_params, *p_params, *c_params],
-    )
-    missing = [row[1] for row in rows if not row[5]]
-    if missing:
-        older = {
-            pk: (on_time, dispatched)
-            for pk, on_time, dispatched in CaseEvent.objects.filter(id__in=missing)
-            .alias(due=_deadline_in_force())
-            .annotate(on_time=Case(When(at__lte=F("due"), then=Value(1)), default=Value(0), output_field=IntegerField()),
-                      dispatched=_dispatch_epoch_if_first_reply())
-            .values_list("id", "on_time", "dispatched")
-        }
-        rows = [row if row[5] else (row[0], row[1], *older[row[1]], row[4], 1) for row in rows]
+    timely = Case(When(on_time(), then=Value(1)), default=Value(0), output_field=IntegerField())
+    first = Case(When(first_in_episode=True, then=Epoch("episode_at")), default=Value(None), output_field=FloatField())
+    rows = events.filter(action="reply").values_list(key, timely, first, Epoch("at"))
     clock = None
-    for k, _id, on_time, dispatched, replied, _paired in rows:
+    for k, on_time_, dispatched, replied in rows:
         t = tallies[k]
-        t.replies_on_time += on_time
+        t.replies_on_time += on_time_
         if dispatched is not None:
             clock = clock or get_work_clock()
             t.first_replies += 1
