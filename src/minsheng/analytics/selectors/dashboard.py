@@ -31,9 +31,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
-from django.db.models import Count, DateTimeField, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, TruncMonth
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,7 +50,6 @@ from .rates import (
     district_rates,
     month_bounds,
     monthly_rankings,
-    sets_resolve_clock,
     unit_rates,
 )
 
@@ -281,69 +279,28 @@ def _anchor_condition(metric: str, unit: Unit | None, start, end) -> Q:
     return period & _credited(unit) & action
 
 
-def _deadline(key: str, prefix: str = ""):
-    """A deadline written into an event's data as ISO 8601 text, as a timestamp (KT cannot
-    follow a relation to the JSON field: the key is read from the named column instead)."""
-    return Cast(KeyTextTransform(key, f"{prefix}data"), DateTimeField())
-
-
-def _horizon(key: str, dispatches: Q):
-    """The latest `key` deadline of the dispatches being paired (the anchors: a unit's, or
-    the district's, in the period), computed once in the statement: an acknowledgement or
-    contact after it cannot make any of them timely, so the look-ups read the events from
-    the period's start to it through the (action, at) index."""
-    rows = CaseEvent.objects.filter(dispatches).order_by()
-    return Subquery(rows.values("action").annotate(latest=Max(_deadline(key))).values("latest"), output_field=DateTimeField())
-
-
 def _pair(qs: QuerySet, metric: str, prefix: str, start, end, anchors: Q) -> QuerySet:
     """Keep the anchor rows of `qs` (events, or cases joined to their anchor event through
-    `prefix`) that the paired figures count; `anchors` is the anchor events' condition.
+    `prefix`) that the paired figures count, by the episode facts the acknowledgements,
+    contacts and replies recorded when they were appended (cases/episodes.py), as the rates
+    read them.
 
-    responded: the dispatch's first acknowledgement by its acknowledge-by deadline and its
-    first contact by its contact-by deadline, both before any return (the episode's end).
-    Both are correlated sub-queries on the case's own events (its `case_id` index), not
-    ORDER BY id LIMIT 1 look-ups, which the planner may answer by walking the primary key.
-    replied_on_time: the reply at or before the resolve-by deadline in force, the one written
-    by the case's latest event before the reply that set one (`rates.sets_resolve_clock`)."""
-    event = prefix + "id"
+    responded: the dispatch's episode has an acknowledgement and a first contact, each at or
+    before the deadline it was held to — one EXISTS each on the (action, episode_at) index.
+    replied_on_time: the reply at or before the deadline in force when it was written."""
     case = "case_id" if not prefix else "pk"  # from an event, or from a case joined to it
     if metric == "responded":
-        # Within a case a later event never has an earlier time, so "the first acknowledgement
-        # after the dispatch was by the deadline and came before any return" is "some
-        # acknowledgement after the dispatch was by the deadline with no return between":
-        # one EXISTS per condition instead of first-event look-ups referenced several times.
-        def answered(action: str, due: str, key: str):
-            returned_between = CaseEvent.objects.filter(
-                case_id=OuterRef("case_id"), action="return", id__gt=OuterRef(OuterRef(event)), id__lt=OuterRef("id"))
+        def answered(action: str):
             return Exists(
-                CaseEvent.objects.filter(case_id=OuterRef(case), action=action, id__gt=OuterRef(event), at__lte=OuterRef(due))
-                .filter(at__gte=_instant(start), at__lte=_horizon(key, anchors))
-                .filter(~Exists(returned_between))
+                CaseEvent.objects.filter(case_id=OuterRef(case), action=action, episode_at=OuterRef(f"{prefix}at"),
+                                         first_in_episode=True, at__lte=F("due_at"))
             )
 
         # Annotations, then a filter on them: references to the joined event resolved in a
         # new filter() call would join a second, unrelated event.
-        return (
-            qs.alias(p_ack_due=_deadline("acknowledge_due_at", prefix), p_contact_due=_deadline("contact_due_at", prefix))
-            .alias(p_acknowledged=answered("acknowledge", "p_ack_due", "acknowledge_due_at"),
-                   p_contacted=answered("contact", "p_contact_due", "contact_due_at"))
-            .filter(p_acknowledged=True, p_contacted=True)
-        )
+        return qs.alias(p_acknowledged=answered("acknowledge"), p_contacted=answered("contact")).filter(p_acknowledged=True, p_contacted=True)
     if metric == "replied_on_time":
-        latest = (
-            CaseEvent.objects.filter(case_id=OuterRef("case_id" if not prefix else "pk"), id__lt=OuterRef(event))
-            .filter(sets_resolve_clock())
-            .order_by().values("case_id").annotate(latest=Max("id")).values("latest")
-        )
-        due = CaseEvent.objects.filter(pk=OuterRef("p_clock")).values(due=_deadline("resolve_due_at"))[:1]
-        return (
-            # The reply's time as an annotation: a filter on `events__at` in a new filter()
-            # call would join a second, unrelated event.
-            qs.annotate(p_clock=Subquery(latest), p_at=F(f"{prefix}at"))
-            .annotate(p_due=Subquery(due, output_field=DateTimeField()))
-            .filter(p_at__lte=F("p_due"))
-        )
+        return qs.alias(p_at=F(f"{prefix}at"), p_due=F(f"{prefix}due_at")).filter(p_at__lte=F("p_due"))
     return qs
 
 
