@@ -298,3 +298,17 @@ def test_ended_months_of_the_trend_are_kept_and_the_current_one_is_fresh(october
     with time_machine.travel(local("2026-11-20 12:00"), tick=False):
         uncached = dashboard.district_overview(user=leader, month=dt.date(2026, 11, 1))["trend"]
     assert uncached[-2]["intake"] == before[-2]["intake"] + 1
+
+
+def test_the_trend_puts_events_in_the_local_month_they_happened_in(users, story):
+    # 00:30 on 1 November in Zhengzhou is still 31 October in UTC; 23:50 on 31 October is
+    # October in both. Neither may slip into the neighbouring month.
+    late_october = story.new("2026-10-31 23:50")
+    story.at("2026-11-01 00:30", "dispatch", late_october, unit="street:JSL")
+    early_november = story.new("2026-11-01 00:10")
+    story.at("2026-11-30 23:55", "dispatch", early_november, unit="street:JSL")
+    with time_machine.travel(local("2026-12-02 12:00"), tick=False):
+        trend = dashboard.district_overview(user=users["leader"], month=dt.date(2026, 11, 1))["trend"]
+    october, november = trend[-2], trend[-1]
+    assert (october["month"], october["intake"], october["received"]) == (OCT, 1, 0)
+    assert (november["month"], november["intake"], november["received"]) == (dt.date(2026, 11, 1), 1, 2)

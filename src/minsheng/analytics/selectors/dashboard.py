@@ -31,8 +31,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Case as DbCase
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -397,13 +398,14 @@ def _trend(user, scope: Scope, last_month: dt.date) -> list[dict]:
     fresh: dict[dt.date, dict] = {}
     if missing:
         start, end = _instant(missing[0]), _instant(_shift_month(missing[-1], 1))
+        span = [m for m in months if missing[0] <= m <= missing[-1]]  # consecutive, cached ones included
         feedback = Q(action__in=FEEDBACK_ACTIONS)
         received = _received(scope.unit)
         rows = (
             CaseEvent.objects.filter(at__gte=start, at__lt=end)
             .filter(received | (_credited(scope.unit) & feedback))
             .order_by()
-            .annotate(month=TruncMonth("at"))
+            .annotate(month=_month_of("at", span))
             .values("month")
             .annotate(
                 received=Count("id", filter=received),
@@ -413,18 +415,18 @@ def _trend(user, scope: Scope, last_month: dt.date) -> list[dict]:
                 basic=Count("id", filter=feedback & Q(data__rating="basic")),
             )
         )
-        by_month = {_month_key(row["month"]): row for row in rows}
+        by_month = {row["month"]: row for row in rows}
         intake = {
-            _month_key(row["month"]): row["n"]
+            row["month"]: row["n"]
             for row in Case.objects.visible_to(user).filter(submitted_at__gte=start, submitted_at__lt=end)
-            .order_by().annotate(month=TruncMonth("submitted_at")).values("month").annotate(n=Count("id"))
+            .order_by().annotate(month=_month_of("submitted_at", span)).values("month").annotate(n=Count("id"))
         }
         for month in missing:
-            row = by_month.get(month, {})
+            row = by_month.get(month.isoformat(), {})
             feedbacks = row.get("feedbacks", 0)
             fresh[month] = {
                 "month": month,
-                "intake": intake.get(month, 0),
+                "intake": intake.get(month.isoformat(), 0),
                 "received": row.get("received", 0),
                 "feedbacks": feedbacks,
                 "resolution_rate": _rate(row.get("resolved", 0), feedbacks),
@@ -435,11 +437,13 @@ def _trend(user, scope: Scope, last_month: dt.date) -> list[dict]:
     return [fresh[m] if m in fresh else cached[key(m)] for m in months]
 
 
-def _month_key(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return value.date().replace(day=1)
-    return value.replace(day=1)
+def _month_of(field: str, months: list[dt.date]) -> DbCase:
+    """The month (its first day as ISO text) a timestamp falls in, among consecutive
+    `months`, as comparisons with their local-midnight bounds: plain SQL on every backend,
+    where truncating to the month in the district's time zone is a function call per row on
+    SQLite (Django's Python implementation) — a cost that grew with every month of the trend."""
+    whens = [When(**{f"{field}__lt": _instant(_shift_month(m, 1))}, then=Value(m.isoformat())) for m in months[:-1]]
+    return DbCase(*whens, default=Value(months[-1].isoformat()), output_field=CharField())
 
 
 def _categories(visible: QuerySet, start, end) -> list[dict]:
