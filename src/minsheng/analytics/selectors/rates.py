@@ -8,14 +8,14 @@ Everything is computed from the event log (`CaseEvent`), never from the mutable 
 anchored on one kind of event and counted in the period that event falls in, for the unit
 named in that event's `unit` (the main handling unit it concerns).
 
-Cost: a handful of queries per call, whatever the number of cases, each reading the period's
-events through the (action, at) index. The counts are conditional aggregates. The figures
-that pair two events of one case (was the dispatch acknowledged by its deadline? which
-deadline was in force at the reply?) are set joins between the period's anchor events and
-the same cases' events in a bounded time window — not per-row sub-queries, which on
-PostgreSQL cost a scattered heap visit per event of the case and were 5–10× slower at a
-million cases. Only the working-hours arithmetic runs in Python, O(1) per reply, on rows the
-database has already paired (see `clock.py`).
+Cost: a handful of queries per call, whatever the number of cases, each reading one index
+range of the period's events. The counts are conditional aggregates. The figures that pair an
+event with its case's earlier ones (was the dispatch acknowledged by its deadline? which
+deadline was in force at the reply?) read what the engine recorded on the acknowledgement,
+contact or reply when it was appended (`cases/episodes.py`: the episode's dispatch time and
+unit, the deadline it was held to, whether it is the episode's first), so no statement joins
+an event to its case's history. Only the working-hours arithmetic runs in Python, O(1) per
+first reply (see `clock.py`).
 """
 
 from __future__ import annotations
@@ -256,9 +256,9 @@ def _tune(conn) -> None:
         cursor.execute("SET LOCAL jit = off")
         # A month of events hashed and sorted in memory, not on disk (the default is 4 MB).
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        # The joins pair tens of thousands of rows with as many: hash and merge joins read
+        # The place figures join tens of thousands of events to their cases: a hash join reads
         # each side once, where the nested loop the planner sometimes picks visits a case's
-        # scattered rows once per row (measured 5-10x slower at a million cases).
+        # scattered row once per event (measured 5-10x slower at a million cases).
         cursor.execute("SET LOCAL enable_nestloop = off")
 
 
