@@ -92,3 +92,40 @@ def test_the_case_page_can_link_to_the_source_record(users, monkeypatch):
     assert "居民议事会" in html and "href" not in html  # named, but not linked for someone who cannot see it
     plain = case_services.case_submit(text="碧沙岗公园南门人行道地砖松动", channel="web")
     assert "来源记录" not in template.render(Context({"case": plain, "request": request}))
+
+
+def test_bulk_intake_encrypts_personal_data_as_a_save_would(users):
+    """The tuple path encrypts and indexes the personal fields itself: what it stores reads
+    back, is found by phone, and is ciphertext in the table."""
+    from django.db import connection
+
+    from minsheng.core import crypto
+
+    written = cases_intake_many(items=[BulkCase(
+        text="碧沙岗公园南门人行道地砖松动", channel="hotline", idempotency_key="pd-1", address=" 伊河路26号院 ",
+        reporter_name="王女士", reporter_phone="138-0000-0003", reporter_id_number="11010519491231002X",
+    )], plain=True)
+    case = Case.objects.get(pk=written[0].pk)
+    assert (case.address, case.reporter_name, case.reporter_phone, case.reporter_id_number) == (
+        "伊河路26号院", "王女士", "138-0000-0003", "11010519491231002X")
+    assert case.reporter_phone_last4 == "0003" and written[0].tracking_code == case.tracking_code
+    assert list(Case.objects.filter(reporter_phone="13800000003")) == [case]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT address, reporter_name, reporter_phone FROM cases_case WHERE id = %s", [case.pk])
+        stored = cursor.fetchone()
+    assert all(crypto.is_encrypted(value) for value in stored) and "王女士" not in stored[1]
+
+
+def test_bulk_intake_writes_events_with_the_model_defaults(users):
+    """Event columns the bulk path does not name (episode facts) take the model's defaults."""
+    unit_ = unit("dept:GAS")
+    [written] = cases_intake_many(items=[BulkCase(
+        text="伊河路26号院3号楼楼道里燃气味很重", channel="hotline", idempotency_key="ev-1",
+        dispatch_meta={"model_version": "m1", "unit": "dept:GAS", "unit_confidence": 0.97}, auto_dispatch_unit=unit_,
+    )], plain=True)
+    events = list(Case.objects.get(pk=written.pk).events.order_by("id"))
+    assert [e.action for e in events] == ["submit", "suggest", "dispatch"] and written.main_unit_id == unit_.pk
+    assert all(e.episode_at is None and e.due_at is None and e.first_in_episode is None for e in events)
+    payloads = {m.topic: m.payload for m in OutboxMessage.objects.filter(payload__case_id=written.pk)}
+    assert payloads["case.dispatch"]["event_id"] == events[2].pk and payloads["case.suggest"]["event_id"] == events[1].pk
+    assert "event_id" not in payloads["case.submit"]

@@ -868,7 +868,7 @@ def _tracking_codes_new(count: int) -> list[str]:
     return list(codes)
 
 
-def cases_intake_many(*, items: Sequence[BulkCase], acting_user: User | None = None) -> list[Case]:
+def cases_intake_many(*, items: Sequence[BulkCase], acting_user: User | None = None, plain: bool = False) -> list:
     """Register many new cases at once (bulk import), each exactly as `case_submit` followed
     by `case_record_suggestion` and, for an item with `auto_dispatch_unit`, `case_dispatch`
     by the system would: the same case fields, events, assignment and outbox messages, written
@@ -876,7 +876,9 @@ def cases_intake_many(*, items: Sequence[BulkCase], acting_user: User | None = N
 
     Items are validated like `case_submit` (InvalidInput names the item). An item whose
     idempotency key is already taken — the same row imported before, or twice in `items` — is
-    skipped. Returns the created cases in the order of `items`.
+    skipped. Returns the created cases in the order of `items` — with `plain`, as
+    `bulk_intake.IntakeResult` (id, key, tracking code, main unit) instead of Case instances
+    read back (what a bulk import needs, without reading every case again).
     """
     for number, item in enumerate(items, start=1):
         text = (item.text or "").strip()
@@ -893,95 +895,39 @@ def cases_intake_many(*, items: Sequence[BulkCase], acting_user: User | None = N
         unit = item.auto_dispatch_unit
         if unit is not None and (unit.kind not in (UnitKind.DEPARTMENT, UnitKind.STREET, UnitKind.COMMUNITY) or not unit.active):
             raise InvalidInput(f"第{number}条：请选择有效的承办单位。")
+    cleaned = [
+        {"address": (item.address or "").strip()[:300], "reporter_name": (item.reporter_name or "").strip()[:100],
+         "reporter_phone": _clean_phone(item.reporter_phone), "reporter_id_number": clean_id_number(item.reporter_id_number)}
+        for item in items
+    ]
     for attempt in range(3):
         try:
             with transaction.atomic():
-                return _intake_many(items, acting_user)
+                written = _intake_many(items, cleaned, acting_user)
+            break
         except IntegrityError:
             # Another process took a key or a tracking code meanwhile: look again.
             if attempt == 2:
                 raise
-    return []
+    return written if plain else _as_cases(written)
 
 
-def _intake_many(items: Sequence[BulkCase], acting_user: User | None) -> list[Case]:
-    from minsheng.core.bulk import insert_objects, insert_rows
-    from minsheng.core.services import outbox_enqueue_many
+def _intake_many(items: Sequence[BulkCase], cleaned: Sequence[dict], acting_user: User | None) -> list:
+    from . import bulk_intake
 
-    keys = [item.idempotency_key for item in items]
-    taken = set(Case.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-    fresh: list[BulkCase] = []
-    for item in items:
+    taken = bulk_intake.existing_keys([item.idempotency_key for item in items])
+    fresh, fresh_cleaned = [], []
+    for item, personal in zip(items, cleaned):
         if item.idempotency_key not in taken:
             taken.add(item.idempotency_key)
             fresh.append(item)
+            fresh_cleaned.append(personal)
     if not fresh:
         return []
-    now = timezone.now()
-    staff = acting_user if acting_user is not None and getattr(acting_user, "pk", None) else None
-    deadlines: dict[str, Any] = {}
-    cases = []
-    for item, code in zip(fresh, _tracking_codes_new(len(fresh))):
-        street = item.street or (item.community.parent if item.community is not None else None)
-        case = Case(
-            kind=item.kind, tracking_code=code, channel=item.channel, text=item.text.strip(),
-            address=(item.address or "").strip()[:300], reporter_name=(item.reporter_name or "").strip()[:100],
-            reporter_phone=_clean_phone(item.reporter_phone), reporter_id_number=clean_id_number(item.reporter_id_number),
-            category=item.category, urgency=item.urgency,
-            street=street, community=item.community, submitted_at=item.submitted_at or now,
-            idempotency_key=item.idempotency_key, dispatch_meta=item.dispatch_meta or {},
-            source_type=item.source_type, source_id=str(item.source_id or ""), created_by=staff,
-        )
-        unit = item.auto_dispatch_unit
-        if unit is not None:
-            if case.urgency not in deadlines:
-                deadlines[case.urgency] = compute_deadlines(urgency=case.urgency, start=now)
-            due = deadlines[case.urgency]
-            case.state, case.version, case.main_unit = CaseState.DISPATCHED, 2, unit
-            case.accepted_at = case.dispatched_at = now
-            case.acknowledge_due_at, case.contact_due_at, case.resolve_due_at = due.acknowledge_due_at, due.contact_due_at, due.resolve_due_at
-        cases.append(case)
-    insert_objects(cases)
+    return bulk_intake.intake_many(fresh, cleaned=fresh_cleaned, codes=_tracking_codes_new(len(fresh)), acting_user=acting_user)
 
-    events: list[dict] = []
-    assignments: list[dict] = []
-    messages: list[tuple[str, dict]] = []
-    staff_id, staff_unit_id = (staff.pk, staff.unit_id) if staff else (None, None)
-    for item, case in zip(fresh, cases):
-        events.append(dict(
-            case_id=case.pk, action="submit", from_state="", to_state=CaseState.SUBMITTED, actor_id=staff_id,
-            actor_kind="staff" if staff else "resident", actor_unit_id=staff_unit_id, unit_id=None, reason="",
-            data={"channel": case.channel}, is_public=True, at=case.submitted_at,
-        ))
-        messages.append(("case.submit", {"case_id": case.pk, "tracking_code": case.tracking_code, "to_state": CaseState.SUBMITTED}))
-        meta = item.dispatch_meta
-        if meta:
-            events.append(dict(
-                case_id=case.pk, action="suggest", from_state=CaseState.SUBMITTED, to_state=CaseState.SUBMITTED, actor_id=None,
-                actor_kind="system", actor_unit_id=None, unit_id=None, reason="", is_public=False, at=now,
-                data={k: meta.get(k) for k in ("model_version", "unit", "unit_confidence") if k in meta},
-            ))
-        unit = item.auto_dispatch_unit
-        if unit is not None:
-            assignments.append(dict(case_id=case.pk, unit_id=unit.pk, role=AssignmentRole.MAIN, active=True, assigned_at=now, assigned_by_id=None))
-            events.append(dict(
-                case_id=case.pk, action="dispatch", from_state=CaseState.SUBMITTED, to_state=CaseState.DISPATCHED, actor_id=None,
-                actor_kind="system", actor_unit_id=None, unit_id=unit.pk, reason="智能分拨自动派单", is_public=True, at=now,
-                data={
-                    "unit": unit.key, "co_units": [], "subcategory": case.category.code if case.category else None,
-                    "urgency": case.urgency, "acknowledge_due_at": case.acknowledge_due_at.isoformat(),
-                    "contact_due_at": case.contact_due_at.isoformat(), "resolve_due_at": case.resolve_due_at.isoformat(),
-                    **item.auto_dispatch_meta,
-                },
-            ))
-    event_ids = insert_rows(CaseEvent, events, returning_ids=True)
-    # As `_transition` does, the suggestion and the dispatch carry their event's id.
-    codes = {case.pk: case.tracking_code for case in cases}
-    messages += [
-        (f"case.{e['action']}", {"case_id": e["case_id"], "event_id": event_id, "tracking_code": codes[e["case_id"]], "to_state": e["to_state"]})
-        for e, event_id in zip(events, event_ids) if e["action"] != "submit"
-    ]
-    insert_rows(CaseAssignment, assignments)
-    outbox_enqueue_many(messages=messages)
-    return cases
+
+def _as_cases(written: list) -> list[Case]:
+    by_pk = Case.objects.in_bulk([w.pk for w in written])
+    return [by_pk[w.pk] for w in written]
 

@@ -4,6 +4,8 @@ instances."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from django.db import connection, models
 
 
@@ -45,28 +47,44 @@ def insert_rows(model, rows: list[dict], *, returning_ids: bool = False) -> list
     return ids
 
 
-def insert_objects(objects: list) -> None:
-    """`insert_rows` for unsaved model instances of one model, which get their primary keys:
-    each field's `pre_save` runs first, as in save() and bulk_create (so derived fields such
-    as blind indexes are filled). On other databases, bulk_create."""
-    if not objects:
-        return
-    model = type(objects[0])
-    if connection.vendor not in ("sqlite", "postgresql") or (connection.vendor == "sqlite" and not connection.in_atomic_block):
-        model.objects.bulk_create(objects, batch_size=500)
-        return
+def insert_tuples(model, names: Sequence[str], rows: Iterable[Sequence], *, ids: Sequence[int] | None = None) -> None:
+    """INSERT rows given as tuples of Python values for the fields `names` (attnames), in one
+    statement per table: COPY on PostgreSQL, executemany on SQLite (inside a transaction, so
+    one write lock and one commit). Every other concrete field takes its default, prepared
+    once, so a column added to the model later is written with its default without this
+    caller changing. With `ids` (see `reserve_ids`) the primary keys are written too.
+    SQLite and PostgreSQL only."""
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    rows = []
-    for obj in objects:
-        row = {}
-        for f in fields:
-            row[f.attname] = f.pre_save(obj, True)
-        rows.append(row)
-    ids = insert_rows(model, rows, returning_ids=True)
-    for obj, pk in zip(objects, ids):
-        obj.pk = pk
-        obj._state.adding, obj._state.db = False, connection.alias
+    by_name = {f.attname: f for f in meta.concrete_fields}
+    named = [by_name[name] for name in names]
+    rest = [f for f in meta.concrete_fields if not f.primary_key and f.attname not in names]
+    defaults = tuple(_preparer(f)(f.get_default()) for f in rest)
+    columns = ([meta.pk] if ids is not None else []) + named + rest
+    preparers = [_preparer(f) for f in named]
+    if ids is None:
+        params = [(*[prepare(value) for prepare, value in zip(preparers, row)], *defaults) for row in rows]
+    else:
+        params = [(pk, *[prepare(value) for prepare, value in zip(preparers, row)], *defaults) for pk, row in zip(ids, rows)]
+    if not params:
+        return
+    quote = connection.ops.quote_name
+    column_list = ", ".join(quote(f.column) for f in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({column_list}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {quote(meta.db_table)} ({column_list}) VALUES ({', '.join(['%s'] * len(columns))})", params)
+
+
+def reserve_ids(model, count: int) -> list[int]:
+    """`count` primary keys for rows about to be inserted with `insert_tuples`: from the
+    table's sequence on PostgreSQL; on SQLite above the current maximum (safe only inside the
+    transaction that inserts them, which holds SQLite's write lock)."""
+    if count == 0:
+        return []
+    return _reserve_ids(model._meta.db_table, model._meta.pk.column, count)
 
 
 #: Field classes whose values the database driver takes as they are (ints, strings, booleans).
@@ -77,17 +95,59 @@ _AS_IS = (models.AutoField, models.BigAutoField, models.IntegerField, models.Big
 def _preparer(field):
     """How to turn a Python value into a query parameter for this field: what
     `field.get_db_prep_save` does, without its per-call machinery for the common plain types
-    (exact classes only: a subclass, e.g. an encrypted field, goes through the field)."""
+    (exact classes only: a subclass goes through the field, except an encrypted field, which
+    gets a cipher built once)."""
+    from .fields import EncryptedTextField
+
     kind = type(field)
     if kind in _AS_IS or isinstance(field, models.ForeignKey):
         return lambda value: value
+    if kind is EncryptedTextField:
+        return _encrypter(field)
     if kind is models.DateTimeField:
         adapt = connection.ops.adapt_datetimefield_value
-        return lambda value: value if value is None else adapt(value)
+        seen: dict = {}
+
+        def prepare_datetime(value):
+            # A chunk repeats a few instants (its "now", its deadlines) thousands of times.
+            if value is None:
+                return None
+            prepared = seen.get(value)
+            if prepared is None:
+                prepared = seen[value] = adapt(value)
+            return prepared
+
+        return prepare_datetime
     if kind is models.JSONField:
         adapt, encoder = connection.ops.adapt_json_value, field.encoder
         return lambda value: None if value is None else adapt(value, encoder)
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _encrypter(field):
+    """`EncryptedTextField.get_prep_value` with the cipher and the authenticated context built
+    once, not once per value (the same stored form: crypto.encrypt)."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from . import crypto
+
+    ring = crypto.keyring()
+    cipher = AESGCM(ring.keys[0][1])
+    context = field.crypto_context.encode("utf-8")
+    prefix = f"{crypto.PREFIX}{ring.current_id}:"
+    encode, urandom = base64.urlsafe_b64encode, os.urandom
+
+    def encrypt(value):
+        if value is None or value == "":
+            return value
+        nonce = urandom(12)
+        sealed = cipher.encrypt(nonce, str(value).encode("utf-8"), context)
+        return prefix + encode(nonce + sealed).decode().rstrip("=")
+
+    return encrypt
 
 
 def _reserve_ids(table: str, column: str, count: int) -> list[int]:

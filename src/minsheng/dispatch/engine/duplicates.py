@@ -124,9 +124,16 @@ class MinHasher:
         self._a, self._b = (np.asarray(p, dtype=np.uint32) for p in proto.permutations)
 
     def signature(self, text: str) -> np.ndarray:
+        # A new appeal is queried and then added with the same text: the last signature is kept.
+        last = self.__dict__.get("_last")
+        if last is not None and last[0] == text:
+            return last[1]
         hv = _fmix32(shingles(text)).reshape(-1, 1)
         with np.errstate(over="ignore"):
-            return (hv * self._a + self._b).min(axis=0).astype(np.uint32)
+            sig = (hv * self._a + self._b).min(axis=0).astype(np.uint32)
+        sig.flags.writeable = False  # shared by the query and the add
+        self._last = (text, sig)
+        return sig
 
     def lean(self, signature: np.ndarray) -> LeanMinHash:
         return LeanMinHash(seed=_SEED, hashvalues=signature, scheme=_SCHEME)

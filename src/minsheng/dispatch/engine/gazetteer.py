@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -191,6 +191,8 @@ class Location:
         return self.street is not None
 
 
+#: Distinct address strings whose location is remembered (a few MB at most).
+ADDRESS_MEMO_SIZE = 20_000
 _QUALITY_CONFIDENCE = {"exact": 1.0, "variant": 0.85, "fuzzy": 0.7}
 _KIND_CONFIDENCE = {"place": 0.95, "community": 0.95, "alias": 0.9, "intersection": 0.85,
                     "street": 0.9, "road": 0.7}
@@ -376,7 +378,7 @@ class Gazetteer:
     def locate(self, text: str, address: str = "") -> Location:
         """Where the appeal happened. The address field, when it resolves, wins over the text."""
         if address and address.strip():
-            from_address = self._locate_text(address)
+            from_address = self._locate_address(address)
             if from_address.street:
                 if from_address.community is None:
                     refined = self._locate_text(text)
@@ -384,6 +386,17 @@ class Gazetteer:
                         return refined
                 return from_address
         return self._locate_text(text)
+
+    def _locate_address(self, address: str) -> Location:
+        """`_locate_text` of an address field, remembered per distinct string: a bulk import
+        names the same few hundred places thousands of times. Each caller gets its own copy."""
+        memo = self.__dict__.setdefault("_address_memo", {})
+        found = memo.get(address)
+        if found is None:
+            if len(memo) >= ADDRESS_MEMO_SIZE:
+                memo.clear()
+            found = memo[address] = self._locate_text(address)
+        return replace(found, candidates=list(found.candidates))
 
     def _locate_text(self, text: str) -> Location:
         matches, light = self.find_matches(text or "")
