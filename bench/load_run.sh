@@ -6,9 +6,14 @@
 # the database holds (bench/load_check.py): every accepted submission is one case with one
 # submit event, routed once, its notifications delivered once.
 #   bench/load_run.sh [USERS] [DURATION]      e.g. bench/load_run.sh 60 600s
-# Environment: WEB_WORKERS, WEB_THREADS, WORKER_CONCURRENCY, DRAIN_SECONDS, LOAD_* (see
-# bench/load_locust.py), LOAD_WARMUP (e.g. 60s, an unmeasured run first), LOAD_USER_CLASSES (e.g. "FormResident" for form residents only), LOAD_DB
-# (default minsheng_load), LOAD_SKIP_SETUP=1 to reuse the database.
+# Environment: WEB_WORKERS, WEB_THREADS, WORKER_CONCURRENCY, WORKER_NICE (niceness of the
+# worker, default 10: residents' requests keep the CPU, the backlog waits), DRAIN_SECONDS,
+# LOAD_* (see bench/load_locust.py), LOAD_WARMUP (e.g. 60s, an unmeasured run first),
+# LOAD_USER_CLASSES (e.g. "FormResident" for form residents only), LOAD_DB (default
+# minsheng_load), LOAD_SKIP_SETUP=1 to reuse the database.
+# LOAD_DRIVER=wrk: API submissions driven by wrk (bench/load_wrk.lua; USERS = connections,
+# WRK_THREADS default 1), far cheaper than locust on the same cores; LOAD_STAFF_USERS=N adds
+# N staff readers (locust, Staff class) for the same duration alongside.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 USERS="${1:-60}"; DURATION="${2:-600s}"; PORT="${LOAD_PORT:-8077}"
@@ -43,11 +48,43 @@ for name, role, kind, code in [('dispatcher', 'dispatcher', 'district', None), (
 fi
 $MS serve --bind "127.0.0.1:$PORT" --workers "${WEB_WORKERS:-3}" --threads "${WEB_THREADS:-4}" --access-log "" > "$WORK/serve.log" 2>&1 &
 SERVE=$!
-$MS worker --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel WARNING > "$WORK/worker.log" 2>&1 &
+nice -n "${WORKER_NICE:-10}" $MS worker --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel WARNING > "$WORK/worker.log" 2>&1 &
 WORKER=$!
-trap 'kill $SERVE $WORKER 2>/dev/null || true' EXIT
+STAFF=""
+trap 'kill $SERVE $WORKER $STAFF 2>/dev/null || true' EXIT
+# CPU seconds used so far by a process and its children (gunicorn's master and workers):
+# with the submissions counted, the web tier's CPU per submission, whatever else the machine runs.
+tree_cpu() { local t=0; for p in "$1" $(pgrep -P "$1"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "scale=2; $t / $(getconf CLK_TCK)" | bc; }
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done
 for _ in $(seq 8); do curl -sf "http://127.0.0.1:$PORT/appeal/new/" >/dev/null; done  # warm every web process
+
+if [ "${LOAD_DRIVER:-locust}" = wrk ]; then
+  WRK=(wrk -t "${WRK_THREADS:-1}" -c "$USERS" -s bench/load_wrk.lua "http://127.0.0.1:$PORT")
+  [ -z "${LOAD_WARMUP:-}" ] || "${WRK[@]}" -d "$LOAD_WARMUP" > "$WORK/warmup.out" 2>&1 || true
+  echo "uptime before: $(uptime)"
+  if [ "${LOAD_STAFF_USERS:-0}" -gt 0 ]; then
+    .venv/bin/locust -f bench/load_locust.py --headless -u "$LOAD_STAFF_USERS" -r "$LOAD_STAFF_USERS" -t "$DURATION" \
+      --host "http://127.0.0.1:$PORT" --csv "$WORK/staff" --only-summary Staff > "$WORK/staff.out" 2>&1 &
+    STAFF=$!
+  fi
+  WEB_CPU_BEFORE=$(tree_cpu "$SERVE")
+  set +e
+  "${WRK[@]}" -d "$DURATION" > "$WORK/wrk.out" 2>&1
+  STATUS=$?
+  WEB_CPU=$(echo "$(tree_cpu "$SERVE") - $WEB_CPU_BEFORE" | bc)
+  [ -z "$STAFF" ] || wait "$STAFF" || STATUS=1
+  set -e
+  echo "uptime after: $(uptime)"
+  grep LOAD_SUMMARY "$WORK/wrk.out" || tail -30 "$WORK/wrk.out"
+  REQUESTS=$(sed -n 's/.*"requests": \([0-9]*\).*/\1/p' "$WORK/wrk.out")
+  echo "web tier CPU: ${WEB_CPU} s for ${REQUESTS:-?} submissions = $(echo "scale=2; 1000 * $WEB_CPU / ${REQUESTS:-1}" | bc) ms/submission (gunicorn, all processes)"
+  grep -q '"errors": 0,' "$WORK/wrk.out" || STATUS=1
+  [ -z "$STAFF" ] || { printf 'staff: '; grep LOAD_SUMMARY "$WORK/staff.out" || tail -30 "$WORK/staff.out"; }
+  kill "$SERVE" 2>/dev/null || true
+  $MS shell -c "import sys; sys.argv = ['load_check', '--wait', '${DRAIN_SECONDS:-900}']; exec(open('bench/load_check.py').read())"
+  echo "work dir: $WORK (wrk.out, staff.out, serve.log, worker.log)"
+  exit $STATUS
+fi
 
 if [ -n "${LOAD_WARMUP:-}" ]; then
   # Unmeasured warm-up: each web process builds its dispatch engine's duplicate index on first
@@ -56,6 +93,7 @@ if [ -n "${LOAD_WARMUP:-}" ]; then
     --only-summary ${LOAD_USER_CLASSES:-} > "$WORK/warmup.out" 2>&1 || true
 fi
 echo "uptime before: $(uptime)"
+WEB_CPU_BEFORE=$(tree_cpu "$SERVE")
 set +e
 .venv/bin/locust -f bench/load_locust.py --headless -u "$USERS" -r "$USERS" -t "$DURATION" --host "http://127.0.0.1:$PORT" \
   --csv "$WORK/locust" --only-summary ${LOAD_USER_CLASSES:-} > "$WORK/locust.out" 2>&1
@@ -63,6 +101,7 @@ STATUS=$?
 set -e
 echo "uptime after: $(uptime)"
 grep LOAD_SUMMARY "$WORK/locust.out" || tail -30 "$WORK/locust.out"
+echo "web tier CPU: $(echo "$(tree_cpu "$SERVE") - $WEB_CPU_BEFORE" | bc) s (gunicorn, all processes)"
 kill "$SERVE" 2>/dev/null || true
 # The worker keeps routing the backlog: wait for it (bounded), then count.
 $MS shell -c "import sys; sys.argv = ['load_check', '--wait', '${DRAIN_SECONDS:-900}']; exec(open('bench/load_check.py').read())"

@@ -149,3 +149,35 @@ def test_in_request_mode_the_answer_already_carries_the_dispatch(users, settings
     outbox_process()  # the routing message finds the work done
     outbox_process()
     assert (events(case, "suggest"), events(case, "dispatch")) == (1, 1)
+
+
+def test_a_backlog_is_routed_in_one_batch_each_case_once_and_a_repeat_is_seen(users):
+    """The worker claims a backlog together and runs the engine once over it; each case is
+    still routed once, in id order, so the second report of the same leak in the same batch
+    is held as a possible repeat of the first instead of being dispatched a second time."""
+    texts = [GAS, GAS + "，请快来", "计划路菜市场门口垃圾三天没人清运，气味很大", "碧沙岗公园北门路灯坏了好几天，晚上很黑"]
+    codes = [
+        Client().post("/api/v1/public/appeals", {"text": text, "address": "伊河路26号院" if "燃气" in text else ""},
+                      content_type="application/json").json()["tracking_code"]
+        for text in texts
+    ]
+    cases = [Case.objects.get(tracking_code=code) for code in codes]
+    pending_routes = OutboxMessage.objects.filter(topic=ROUTE_TOPIC, processed_at__isnull=True)
+    assert pending_routes.count() == 4
+
+    assert outbox_process() >= 4 + 4  # the 4 submit messages and the 4 routing messages, one pass
+    outbox_process()
+    assert not pending_routes.exists()
+    for case in cases:
+        case.refresh_from_db()
+        assert (events(case, "submit"), events(case, "suggest")) == (1, 1)
+    first, repeat = cases[0], cases[1]
+    assert first.state == "dispatched" and first.main_unit.code == "GAS"
+    assert repeat.main_unit_id is None and repeat.dispatch_meta["duplicates"][0]["case_id"] == first.pk
+
+    # Redelivered all together (an operator re-queuing them): nothing is routed a second time.
+    before = [(events(case, "suggest"), events(case, "dispatch"), Case.objects.get(pk=case.pk).version) for case in cases]
+    OutboxMessage.objects.filter(topic=ROUTE_TOPIC).update(processed_at=None, claimed_until=None)
+    assert outbox_process() == 4
+    assert [(events(case, "suggest"), events(case, "dispatch"), Case.objects.get(pk=case.pk).version) for case in cases] == before
+    assert Notification.objects.filter(text__contains=first.tracking_code).count() == 1

@@ -95,7 +95,7 @@ def _lock_audit_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def audit_record(*, action: str, actor: User | None = None, target: str = "", detail: dict | None = None, ip: str | None = None,
                  actor_name: str = "") -> AuditEntry:
     """Append an entry to the hash-chained audit log.
@@ -103,9 +103,13 @@ def audit_record(*, action: str, actor: User | None = None, target: str = "", de
     Appends are serialised (see `_lock_audit_chain`), so every entry chains onto exactly the
     one before it. Call it last in a transaction: the chain is held until the commit.
     `actor_name` names a non-staff actor ("resident", "system") when there is no user.
+
+    No savepoint of its own (two round trips on every filing): an append that fails has no
+    partial state worth keeping, and the caller's transaction — which the entry records — is
+    rolled back with it.
     """
     _lock_audit_chain()
-    previous = AuditEntry.objects.order_by("-id").only("hash").first()
+    previous_hash = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
     entry = AuditEntry(
         at=timezone.now(),
         actor=actor if actor and actor.pk else None,
@@ -114,7 +118,7 @@ def audit_record(*, action: str, actor: User | None = None, target: str = "", de
         target=target[:200],
         detail=detail or {},
         ip=ip,
-        prev_hash=previous.hash if previous else "",
+        prev_hash=previous_hash or "",
     )
     entry.hash = entry.compute_hash()
     entry.save()

@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -125,12 +127,19 @@ def _sync_index(holder: _EngineHolder) -> None:
                 engine.dup_index.remove(key)
 
 
-def _duplicate_rows(pairs, exclude: int | None = None) -> list[dict]:
-    ids = [key for key, _ in pairs if key != exclude]
-    cases = {c.pk: c for c in Case.objects.filter(pk__in=ids, state__in=OPEN_STATES).select_related("main_unit")}
+#: What a duplicate's row shows: no personal data, so nothing is decrypted for it.
+_DUPLICATE_FIELDS = ("pk", "tracking_code", "text", "state", "reporter_count")
+
+
+def _duplicate_rows(pairs, exclude: int | None = None, cases: dict[int, Case] | None = None) -> list[dict]:
+    """The open cases among the engine's (key, similarity) pairs, as stored in the suggestion.
+    `cases`: the candidates already read (a batch reads all its candidates in one query)."""
+    if cases is None:
+        ids = [key for key, _ in pairs if key != exclude]
+        cases = {c.pk: c for c in Case.objects.filter(pk__in=ids, state__in=OPEN_STATES).only(*_DUPLICATE_FIELDS)}
     rows = []
     for key, similarity in pairs:
-        case = cases.get(key)
+        case = cases.get(key) if key != exclude else None
         if case is None:
             continue
         rows.append({
@@ -186,18 +195,60 @@ def _units_for(meta: dict) -> tuple[Category | None, Unit | None, Unit | None, U
     return category, street, community, unit
 
 
-def intake_process(*, case: Case, auto_dispatch: bool = True) -> IntakeOutcome:
+@dataclass
+class PreparedIntake:
+    """The engine's read-only part of `intake_process` for one case, computed ahead in a
+    batch (`intake_prepare_many`): what remains is the case's writes."""
+
+    suggestion: Any
+    duplicates: list[dict]
+    units: tuple[Category | None, Unit | None, Unit | None, Unit | None]
+
+
+def intake_prepare_many(*, cases: Sequence[Case]) -> dict[int, PreparedIntake]:
+    """The engine's part of `intake_process` for several new cases at once (the worker routing
+    a backlog): one duplicate-index sync, one classifier pass, the duplicates' rows in one
+    query and the units read once, instead of all of it per case. The cases join the
+    duplicate index in id order, so each is compared with the earlier ones, as when routed one
+    by one. Nothing is written: each case's writes follow under its own row lock
+    (`intake_process(prepared=...)`). Cases need `pk`, `text`, `address`, `submitted_at`."""
+    ordered = sorted(cases, key=lambda c: c.pk)
+    if not ordered:
+        return {}
+    engine = dispatch_engine()
+    rows = [{"text": c.text, "address": c.address, "at": c.submitted_at, "case_key": c.pk, "add_to_index": True} for c in ordered]
+    with _holder.lock:
+        suggestions = engine.suggest_many(rows)
+        _holder.last_case_id = max(_holder.last_case_id, ordered[-1].pk)
+    candidate_ids = {key for s in suggestions for key, _ in s.duplicates if not isinstance(key, tuple)}
+    candidates = {c.pk: c for c in Case.objects.filter(pk__in=candidate_ids, state__in=OPEN_STATES).only(*_DUPLICATE_FIELDS)}
+    units = _UnitCache()
+    prepared = {}
+    for case, suggestion in zip(ordered, suggestions):
+        duplicates = _duplicate_rows(suggestion.duplicates, exclude=case.pk, cases=candidates)
+        prepared[case.pk] = PreparedIntake(suggestion=suggestion, duplicates=duplicates,
+                                           units=units.for_meta(suggestion_meta(suggestion, duplicates)))
+    return prepared
+
+
+def intake_process(*, case: Case, auto_dispatch: bool = True, prepared: PreparedIntake | None = None) -> IntakeOutcome:
     """Run the engine on a newly submitted case: store its suggestions, and dispatch it
     automatically when the unit's confidence reaches the district's threshold, the place is
     known where it matters, and it does not look like a repeat of an open case (repeats wait
-    for a dispatcher to merge them)."""
-    engine = dispatch_engine()
-    with _holder.lock:
-        suggestion = engine.suggest(case.text, case.address, at=case.submitted_at, case_key=case.pk, add_to_index=True)
-        _holder.last_case_id = max(_holder.last_case_id, case.pk)
-    duplicates = _duplicate_rows(suggestion.duplicates, exclude=case.pk)
-    meta = suggestion_meta(suggestion, duplicates)
-    category, street, community, unit = _units_for(meta)
+    for a dispatcher to merge them). `prepared`: the engine's part already done for this case
+    in a batch (`intake_prepare_many`)."""
+    if prepared is None:
+        engine = dispatch_engine()
+        with _holder.lock:
+            suggestion = engine.suggest(case.text, case.address, at=case.submitted_at, case_key=case.pk, add_to_index=True)
+            _holder.last_case_id = max(_holder.last_case_id, case.pk)
+        duplicates = _duplicate_rows(suggestion.duplicates, exclude=case.pk)
+        meta = suggestion_meta(suggestion, duplicates)
+        category, street, community, unit = _units_for(meta)
+    else:
+        suggestion, duplicates = prepared.suggestion, prepared.duplicates
+        meta = suggestion_meta(suggestion, duplicates)
+        category, street, community, unit = prepared.units
     case_services.case_record_suggestion(case=case, meta=meta, category=category, urgency=suggestion.urgency, street=street, community=community)
     outcome = IntakeOutcome(meta=meta, duplicates=duplicates)
     threshold = settings.MINSHENG_AUTO_DISPATCH_THRESHOLD
@@ -329,6 +380,14 @@ class _UnitCache:
             return None
         kind, _, code = key.partition(":")
         return self.units.get((kind, code))
+
+    def for_meta(self, meta: dict) -> tuple[Category | None, Unit | None, Unit | None, Unit | None]:
+        """`_units_for` from the cache: the same look-ups, without their queries."""
+        sub = meta["subcategory"][0][0] if meta.get("subcategory") else None
+        loc = meta.get("location") or {}
+        street = self.units.get(("street", loc.get("street"))) if loc.get("street") else None
+        community = self.units.get(("community", loc.get("community"))) if loc.get("community") else None
+        return (self.subcategories.get(sub) if sub else None), street, community, self.unit(meta.get("unit"))
 
 
 def intake_suggest_many(*, items: list[dict], auto_dispatch: bool = True) -> list[BulkOutcome]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -14,7 +15,7 @@ from minsheng.cases.choices import CaseState, Channel
 from minsheng.cases.models import Case, CaseEvent, Category
 from minsheng.cases.services import case_attach, case_submit
 from minsheng.core.models import OutboxMessage
-from minsheng.core.outbox import handles
+from minsheng.core.outbox import handles, handles_batch
 from minsheng.core.services import outbox_enqueue
 
 logger = logging.getLogger(__name__)
@@ -87,21 +88,26 @@ def route_new_case(case: Case) -> None:
     case.refresh_from_db()
 
 
-def case_route(*, case_id: int) -> bool:
+#: States in which a case still waits for routing (with no unit and no suggestion yet).
+_ROUTABLE_STATES = (CaseState.SUBMITTED, CaseState.ACCEPTED)
+
+
+def case_route(*, case_id: int, prepared=None) -> bool:
     """Run intelligent dispatch on a new case exactly once, however often it is asked (the
     request in embedded mode, an outbox delivery, a redelivery after a crash): under the case's
     row lock, a case that already has its suggestion, or that a person has already sent to a
     unit or closed, is left alone. The suggestion and an automatic dispatch commit together.
+    `prepared`: the engine's part done ahead for a batch (dispatch.services.intake_prepare_many).
     Returns whether it routed the case now."""
-    from minsheng.dispatch.services import intake_process
+    from minsheng.dispatch import services as dispatch_services
 
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(pk=case_id).first()
-        if case is None or case.state not in (CaseState.SUBMITTED, CaseState.ACCEPTED) or case.main_unit_id is not None:
+        if case is None or case.state not in _ROUTABLE_STATES or case.main_unit_id is not None:
             return False
         if CaseEvent.objects.filter(case_id=case_id, action="suggest").exists():
             return False
-        intake_process(case=case)
+        dispatch_services.intake_process(case=case, prepared=prepared)
         return True
 
 
@@ -110,6 +116,27 @@ def route_from_outbox(message: OutboxMessage) -> None:
     """The worker's side of `route_new_case_later`. A failure propagates, so the outbox
     retries with backoff; the case meanwhile waits in the dispatcher's queue."""
     case_route(case_id=message.payload["case_id"])
+
+
+@handles_batch(ROUTE_TOPIC, replaces=route_from_outbox)
+def route_many_from_outbox(messages: list[OutboxMessage]) -> dict:
+    """`route_from_outbox` for a claimed batch: the engine runs once over the cases still
+    waiting (one classifier pass, one duplicate query, units read once), then each case is
+    routed in its own message's transaction under its row lock, with the same checks — a case
+    routed meanwhile (by a person, or a redelivery) is left alone."""
+    from minsheng.dispatch.services import intake_prepare_many
+
+    case_ids = {message.pk: message.payload.get("case_id") for message in messages}
+    waiting = (
+        Case.objects.filter(pk__in=[pk for pk in case_ids.values() if pk], state__in=_ROUTABLE_STATES, main_unit__isnull=True)
+        .exclude(events__action="suggest")
+        .only("pk", "text", "address", "submitted_at")
+    )
+    prepared = intake_prepare_many(cases=list(waiting))
+    return {
+        message_id: partial(case_route, case_id=case_id, prepared=prepared.get(case_id))
+        for message_id, case_id in case_ids.items() if case_id
+    }
 
 
 def _create_with_photos(*, text, address, category, reporter_name, reporter_phone, is_anonymous, photos, idempotency_key, submitted_at):

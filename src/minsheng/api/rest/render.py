@@ -114,7 +114,9 @@ def appeal_outcome(case: Case) -> dict:
         "dispatch": {
             # Routing runs in a worker after the answer (intake.services.route_new_case_later).
             "pending": case.state == "submitted" and not meta,
-            "auto_dispatched": case_auto_dispatched(case),
+            # Only a case with a handling unit can have been sent on by the engine: a new
+            # appeal (the common answer) needs no look-up of its events.
+            "auto_dispatched": case.main_unit_id is not None and case_auto_dispatched(case),
             "suggested_unit": suggested.name if suggested else None,
             "assigned_unit": case.main_unit.name if case.main_unit_id else None,
             "category": category(case.category),
