@@ -18,7 +18,7 @@ from docx import Document
 from minsheng.analytics.briefing import SECTIONS, BriefingError, parse_month
 from minsheng.analytics.charts import FONT_PATH
 from minsheng.analytics.selectors import district_rates, location_rates, monthly_rankings
-from minsheng.analytics.views.briefing import may_download_briefing
+from minsheng.analytics.selectors.dashboard import briefing_scope
 from minsheng.cases import services
 from minsheng.cases.models import Case, Category
 from minsheng.core.models import AuditEntry, Unit
@@ -221,7 +221,7 @@ def test_district_readers_get_the_district_briefing_a_street_its_own_and_others_
 @override_settings(MINSHENG_RANKING_MIN_VOLUME=1)
 def test_a_street_gets_its_own_figures_ranking_and_cases_only(client, users, october):
     street_leader = make_user("leader-JSL", "leader", "street:JSL")
-    assert may_download_briefing(street_leader) and may_download_briefing(users["street"])
+    assert briefing_scope(street_leader) == street_leader.unit and briefing_scope(users["street"]) == users["street"].unit
     client.force_login(street_leader)
     with time_machine.travel(local("2026-11-10 09:00"), tick=False):
         response = client.get(reverse("analytics:briefing"), {"month": "2026-10"})

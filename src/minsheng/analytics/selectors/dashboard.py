@@ -102,6 +102,28 @@ def scope_for(user) -> Scope:
     raise PermissionDenied
 
 
+DISTRICT = "district"
+
+
+def briefing_scope(user) -> str | Unit | None:
+    """The monthly briefing (月度通报) a user may download: DISTRICT for the district's briefing, a street `Unit` for that street's own, None when
+    the user may have no briefing."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser or user.role in (Role.ADMIN, Role.DISPATCHER):
+        return DISTRICT
+    unit = user.unit
+    if user.role == Role.LEADER and (unit is None or unit.kind == UnitKind.DISTRICT):
+        return DISTRICT
+    if user.role in (Role.LEADER, Role.HANDLER) and unit is not None and unit.kind == UnitKind.STREET:
+        return unit
+    return None
+
+
+def may_download_briefing(user) -> bool:
+    return briefing_scope(user) is not None
+
+
 def may_see_dashboard(user) -> bool:
     """Whether `user` has a dashboard (the same rule as `scope_for`, without its queries:
     the navigation asks on every page)."""

@@ -23,33 +23,12 @@ from django.utils import timezone
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
-from minsheng.core.choices import Role, UnitKind
-from minsheng.core.models import Unit
 from minsheng.core.services import audit_record
 
 from ..briefing import BriefingError, briefing_build, briefing_filename, parse_month, previous_month
+from ..selectors.dashboard import DISTRICT, briefing_scope
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-DISTRICT = "district"
-
-
-def briefing_scope(user) -> str | Unit | None:
-    """DISTRICT for the district's briefing, a street `Unit` for that street's own, None when
-    the user may have no briefing."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if user.is_superuser or user.role in (Role.ADMIN, Role.DISPATCHER):
-        return DISTRICT
-    unit = user.unit
-    if user.role == Role.LEADER and (unit is None or unit.kind == UnitKind.DISTRICT):
-        return DISTRICT
-    if user.role in (Role.LEADER, Role.HANDLER) and unit is not None and unit.kind == UnitKind.STREET:
-        return unit
-    return None
-
-
-def may_download_briefing(user) -> bool:
-    return briefing_scope(user) is not None
 
 
 @login_required
