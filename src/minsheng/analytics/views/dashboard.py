@@ -251,20 +251,29 @@ def _drill_input(request):
     return form, {"metric": data["metric"], "unit_id": data.get("unit"), "start": data["start"], "end": data["end"] + dt.timedelta(days=1)}
 
 
-@login_required
-@require_GET
-def drilldown(request):
+def _drill(request, read):
+    """The drill-down list and its ledger alike: the permission, the input, then `read(args)`;
+    returns (form, args, result) or an error response."""
     if not dashboard.may_see_dashboard(request.user):
         return _forbidden(request)
     form, args = _drill_input(request)
     if args is None:
         return _bad_request(request, form.errors)
     try:
-        rows = dashboard.cases_behind(user=request.user, **args)
+        return form, args, read(args)
     except PermissionDenied:
         return _forbidden(request, _("该单位不在您的数据范围内。"))
     except ValueError as error:
         return _bad_request(request, {"metric": [str(error)]})
+
+
+@login_required
+@require_GET
+def drilldown(request):
+    outcome = _drill(request, lambda args: dashboard.cases_behind(user=request.user, **args))
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    form, args, rows = outcome
     with dashboard.tuned_reads(rows.db):
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
@@ -293,16 +302,9 @@ def drilldown(request):
 @login_required
 @require_GET
 def drilldown_export(request):
-    if not dashboard.may_see_dashboard(request.user):
-        return _forbidden(request)
-    form, args = _drill_input(request)
-    if args is None:
-        return _bad_request(request, form.errors)
-    try:
-        content, _count = ledgers.drilldown_export(acting_user=request.user, ip=client_ip(request), **args)
-    except PermissionDenied:
-        return _forbidden(request, _("该单位不在您的数据范围内。"))
-    except ValueError as error:
-        return _bad_request(request, {"metric": [str(error)]})
+    outcome = _drill(request, lambda args: ledgers.drilldown_export(acting_user=request.user, ip=client_ip(request), **args))
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    form, args, (content, _count) = outcome
     name = f"{form.cleaned_data['label']}-{args['start']:%Y%m%d}-{args['end'] - dt.timedelta(days=1):%Y%m%d}.xlsx"
     return _xlsx(content, "drilldown.xlsx", name)
