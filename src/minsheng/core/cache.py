@@ -95,3 +95,17 @@ class FailOpenRedisCache(RedisCache):
         except _redis_errors() as exc:
             _down("has_key", exc)
             return False
+
+    def count_hit(self, key, timeout):
+        """Add one to a counter that lives `timeout` seconds from its first hit; the new count,
+        or None when Redis cannot be reached. One round trip (SET NX with its expiry, then
+        INCR, pipelined) where `add` then `incr` take two — it runs on every rate-limited request."""
+        key = self.make_and_validate_key(key)
+        try:
+            with self._cache.get_client(key, write=True).pipeline(transaction=False) as pipe:
+                pipe.set(key, 0, ex=int(timeout), nx=True)
+                pipe.incr(key)
+                return pipe.execute()[1]
+        except _redis_errors() as exc:
+            _down("count_hit", exc)
+            return None
