@@ -50,6 +50,19 @@ class World:
         return self.objects["foreign"][name]
 
 
+def _photo():
+    """A small JPEG as the upload checks leave it (core.uploads)."""
+    import io
+
+    from PIL import Image
+
+    from minsheng.intake.services import Photo
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (24, 16), (40, 120, 200)).save(buffer, "JPEG")
+    return Photo(content=buffer.getvalue(), content_type="image/jpeg")
+
+
 def _channel_records(admin: User, community_key: str, tag: str, text: str, phone: str) -> dict[str, object]:
     from minsheng.channels import services as channels
 
@@ -62,11 +75,23 @@ def _channel_records(admin: User, community_key: str, tag: str, text: str, phone
     box = channels.boxes_open(acting_user=admin, units=[community])[0]
     note = channels.note_submit_online(box=box, text=text, phone=phone)
     forum = channels.forum_record(acting_user=admin, kind="community", title=f"居民议事会{tag}", held_on=timezone.localdate(),
-                                  place="会议室", host_unit=community, issues=[{"text": text}])
+                                  place="会议室", host_unit=community, issues=[{"text": text}], photos=[_photo()])
     visit, _ = channels.visit_record(acting_user=admin, community=community, visited_at=timezone.now(), place="3号楼",
-                                     client_key=f"security-visit-{ord(tag)}")
+                                     client_key=f"security-visit-{ord(tag)}", photos=[_photo()])
     return {"survey": survey, "section": section, "question": question, "answer": response.answers.get(), "box": box,
-            "note": note, "forum": forum, "visit": visit}
+            "note": note, "forum": forum, "visit": visit, "forum_photo": forum.photos.get(), "visit_photo": visit.photos.get()}
+
+
+def _attachments(case, admin: User) -> dict[str, object]:
+    """A resident's public photo on the case and an internal document staff added."""
+    from minsheng.cases.services import case_attach
+
+    photo = _photo()
+    return {
+        "attachment": case_attach(case=case, content=photo.content, filename="photo.jpg", content_type=photo.content_type),
+        "internal_attachment": case_attach(case=case, content=b"%PDF-1.4 internal", filename="memo.pdf",
+                                           content_type="application/pdf", acting_user=admin, is_public=False),
+    }
 
 
 def _topic(admin: User, street_key: str, community_key: str, title: str):
@@ -92,8 +117,10 @@ def _build(users: dict[str, User]) -> World:
     own_case = maker.make(CaseState.IN_PROGRESS, unit_key="street:JSL", community_key="community:JSL03")
     foreign_case = maker.make(CaseState.IN_PROGRESS, unit_key="street:LSZ", community_key="community:LSZ01",
                               text=FOREIGN_TEXT, phone=FOREIGN_PHONE)
-    own = {"case": own_case, **_channel_records(admin, "community:JSL03", "甲", "晚上小区里根本没有车位，车都停到路上", "13812345678")}
-    foreign = {"case": foreign_case, **_channel_records(admin, "community:LSZ01", "乙", FOREIGN_TEXT, FOREIGN_PHONE)}
+    own = {"case": own_case, **_attachments(own_case, admin),
+           **_channel_records(admin, "community:JSL03", "甲", "晚上小区里根本没有车位，车都停到路上", "13812345678")}
+    foreign = {"case": foreign_case, **_attachments(foreign_case, admin),
+               **_channel_records(admin, "community:LSZ01", "乙", FOREIGN_TEXT, FOREIGN_PHONE)}
     # Import batches are the command centre's, with no unit: "own" and "foreign" are two batches.
     own["batch"] = channels.import_batch_create(acting_user=users["operator"], filename="own.xlsx", content=xlsx_bytes(good_rows(2)))
     foreign["batch"] = channels.import_batch_create(acting_user=admin, filename="foreign.xlsx", content=xlsx_bytes(good_rows(2, start=10)))
@@ -129,13 +156,28 @@ def _build(users: dict[str, User]) -> World:
     return world
 
 
+@pytest.fixture(scope="session")
+def security_media(tmp_path_factory):
+    """One media folder for the module-wide world and every test that reads its files."""
+    return tmp_path_factory.mktemp("security-media")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, security_media):
+    settings.MEDIA_ROOT = security_media
+
+
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
+def world(django_db_setup, django_db_blocker, security_media):
+    from django.test import override_settings
+
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            yield _build(make_role_users())
+            with override_settings(MEDIA_ROOT=security_media):
+                built = _build(make_role_users())
+            yield built
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)

@@ -123,6 +123,7 @@ PARAMS: dict[str, Callable] = {
     "desk:reveal_phone": lambda w, s, r: {"pk": _pk(w, s, "case")},
     "desk:reveal": lambda w, s, r: {"pk": _pk(w, s, "case"), "field": "name"},
     "desk:notification_open": lambda w, s, r: {"pk": _notification(w, s, r)},
+    "desk:case_attachment": lambda w, s, r: {"pk": _pk(w, s, "attachment")},
     **{f"channels:{name}": (lambda kind: lambda w, s, r: {"pk": _pk(w, s, kind)})(kind) for name, kind in {
         "survey": "survey", "survey_edit": "survey", "section_add": "survey", "question_add": "survey",
         "survey_publish": "survey", "survey_close": "survey", "survey_reopen": "survey", "survey_results": "survey",
@@ -131,6 +132,7 @@ PARAMS: dict[str, Callable] = {
         "answer_to_appeal": "answer", "box": "box", "paper_entry": "box", "box_active": "box", "box_poster": "box",
         "note_moderate": "note", "forum": "forum", "forum_edit": "forum", "forum_issues_add": "forum",
         "forum_photos_add": "forum", "forum_status": "forum", "forum_ledger": "forum", "visit": "visit",
+        "forum_photo": "forum_photo", "visit_photo": "visit_photo",
         "import_batch": "batch", "import_report": "batch", "import_start": "batch", "import_step": "batch",
         "import_cancel": "batch",
     }.items()},

@@ -1,6 +1,6 @@
 """The REST API's operations, as every role's token, against an explicit table (an operation
 missing from it fails the sweep), with another unit's case, the next id and a made-up one; and
-what is swept by rule: Django's admin site, and uploaded files under /media/.
+what is swept by rule: Django's admin site (uploaded files: test_uploaded_files.py).
 
 Outcomes and roles as in test_url_sweep.py. Every call carries the role's token (anonymous:
 none) and no session: the API knows only tokens."""
@@ -142,17 +142,3 @@ def test_the_admin_site_is_for_staff_accounts_only(db, world):
         assert response.status_code in (200, 403), (name, response.status_code)  # 403: a model the admin may not add to
     assert isolated(lambda: staff.get(reverse("admin:index"))).status_code == 200
 
-
-def test_uploaded_files_have_unguessable_names_and_no_folder_listing(db, world, client):
-    """Photos are served from /media/ to whoever holds their address (in production by the
-    reverse proxy); the address carries 64 random bits, and folders are not listed."""
-    from minsheng.cases.services import case_attach
-
-    from .test_payloads import jpeg
-
-    attachment = case_attach(case=world.own("case"), content=jpeg(), filename="../../etc/passwd.jpg", content_type="image/jpeg")
-    folder = attachment.file.name.rsplit("/", 1)[0]
-
-    assert len(attachment.stored_name.split(".")[0]) >= 16 and "passwd" not in attachment.file.name
-    assert client.get(f"/media/{folder}/").status_code == 404
-    assert client.get("/media/").status_code == 404

@@ -115,8 +115,13 @@ class ExtensionInline(_ReadOnlyInline):
 
 class AttachmentInline(_ReadOnlyInline):
     model = Attachment
-    fields = ("file", "content_type", "size", "is_public", "created_at")
+    fields = ("stored_file", "content_type", "size", "is_public", "created_at")
     readonly_fields = fields
+
+    @admin.display(description=_("附件"))
+    def stored_file(self, obj):
+        # Through the permission-checked view: uploaded files have no public address.
+        return format_html('<a href="{}">{}</a>', reverse("desk:case_attachment", args=[obj.pk]), obj.stored_name)
 
 
 class CoReporterInline(_ReadOnlyInline):

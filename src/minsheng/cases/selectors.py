@@ -13,7 +13,7 @@ from minsheng.core.crypto import blind_index
 from minsheng.core.models import Unit
 
 from .choices import AssignmentRole, CaseState, DueFlag, ExtensionStatus, OPEN_STATES
-from .models import Case, CaseEvent, Category
+from .models import Attachment, Case, CaseEvent, Category
 
 # Work queues: key → (label, which roles see it, how to filter the visible cases).
 QUEUES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -110,6 +110,13 @@ def case_search(qs: QuerySet[Case], *, q: str = "", state: str = "", category: s
 def case_for_user(*, user, pk: int) -> Case:
     """One case, or Case.DoesNotExist when `user` may not see it (the view answers 404)."""
     return Case.objects.visible_to(user).select_related("category", "category__parent", "street", "community", "main_unit").get(pk=pk)
+
+
+def attachment_for_user(*, user, pk: int) -> Attachment:
+    """One attachment of a case `user` may see (public or internal: every staff member who
+    sees the case sees both, as its page does), or Attachment.DoesNotExist — also for another
+    unit's file, so the view answers 404 and ids cannot be probed."""
+    return Attachment.objects.select_related("case").get(pk=pk, case__in=Case.objects.visible_to(user))
 
 
 def case_timeline(*, case: Case, public: bool) -> QuerySet[CaseEvent]:

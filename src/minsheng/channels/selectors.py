@@ -19,6 +19,7 @@ from .choices import CHOICE_KINDS, NoteStatus, QuestionKind, TargetScope
 from .models import (
     Forum,
     ForumIssue,
+    ForumPhoto,
     ImportBatch,
     SuggestionBox,
     SuggestionNote,
@@ -27,6 +28,7 @@ from .models import (
     SurveyQuestion,
     SurveyResponse,
     Visit,
+    VisitPhoto,
 )
 
 # ---------------------------------------------------------------- scoped lists
@@ -58,6 +60,16 @@ def visits_visible_to(user) -> QuerySet[Visit]:
     if not rules.can_use_channels(user):
         return Visit.objects.none()
     return Visit.objects.filter(rules.unit_scope(user).q("community")).select_related("community", "community__parent", "visitor")
+
+
+def forum_photos_visible_to(user) -> QuerySet[ForumPhoto]:
+    """Photos of the forums `user` sees (the forum's page and its ledger show them)."""
+    return ForumPhoto.objects.filter(forum__in=forums_visible_to(user))
+
+
+def visit_photos_visible_to(user) -> QuerySet[VisitPhoto]:
+    """Photos of the field visits `user` sees (the visit's page shows them)."""
+    return VisitPhoto.objects.filter(visit__in=visits_visible_to(user))
 
 
 def import_batches_visible_to(user) -> QuerySet[ImportBatch]:

@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from .views import boxes, forums, home, imports, privacy, public, surveys, visits
+from .views import boxes, files, forums, home, imports, privacy, public, surveys, visits
 
 app_name = "channels"
 
@@ -47,12 +47,14 @@ staff = [
     path("forums/<int:pk>/photos/", forums.forum_photos_add, name="forum_photos_add"),
     path("forums/<int:pk>/status/", forums.forum_status, name="forum_status"),
     path("forums/<int:pk>/ledger/", forums.forum_ledger, name="forum_ledger"),
+    path("forums/photos/<int:pk>/", files.forum_photo, name="forum_photo"),
     # field visits
     path("visits/", visits.visit_list, name="visits"),
     path("visits/new/", visits.visit_create, name="visit_create"),
     path("visits/ledger/", visits.visit_ledger, name="visit_ledger"),
     path("visits/ledger.xlsx", visits.visit_ledger_export, name="visit_ledger_export"),
     path("visits/<int:pk>/", visits.visit_detail, name="visit"),
+    path("visits/photos/<int:pk>/", files.visit_photo, name="visit_photo"),
     # bulk import
     path("import/", imports.import_home, name="import_home"),
     path("import/template.xlsx", imports.import_template, name="import_template"),

@@ -173,6 +173,10 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
+# Uploaded files are only ever answered by permission-checked views (core/protected_media.py).
+# Behind nginx, set this to an `internal` location (e.g. "/protected-media/") and the view
+# hands the sending to nginx with X-Accel-Redirect; empty: Django streams the file itself.
+MINSHENG_MEDIA_ACCEL_PREFIX = env_str("MINSHENG_MEDIA_ACCEL_PREFIX", "")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -23,9 +22,6 @@ urlpatterns = [
     path("open311/v2/", include(api_urls.open311_urls)),
 ]
 
-if settings.DEBUG or getattr(settings, "MINSHENG_SERVE_MEDIA", True):
-    from django.views.static import serve
-
-    from django.urls import re_path
-
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+# No route serves MEDIA_ROOT: uploaded files (residents' photos, documents) are answered only by
+# permission-checked views — desk:case_attachment, channels:forum_photo, channels:visit_photo
+# (core/protected_media.py).

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, audit, cases, hotline, inbox, privacy, quality, queues
+from .views import account, audit, cases, files, hotline, inbox, privacy, quality, queues
 
 app_name = "desk"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<int:pk>/act/<slug:action>/", cases.case_act, name="act"),
     path("cases/<int:pk>/reveal-phone/", cases.reveal_phone, name="reveal_phone"),
     path("cases/<int:pk>/reveal/<slug:field>/", cases.reveal, name="reveal"),
+    path("attachments/<int:pk>/", files.case_attachment, name="case_attachment"),
     path("hotline/new/", hotline.hotline_new, name="hotline"),
     path("hotline/history/", hotline.hotline_history, name="hotline_history"),
     path("notifications/", inbox.notifications, name="notifications"),
