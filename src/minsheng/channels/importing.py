@@ -195,8 +195,11 @@ def _read_csv(content: bytes) -> Iterator[tuple[int, tuple]]:
 # ---------------------------------------------------------------- checking
 
 
-def check_file(content: bytes, filename: str, *, now: dt.datetime | None = None, max_rows: int = MAX_ROWS, progress=None) -> CheckedFile:
-    """Read and check every row. Raises UnreadableFile when the file cannot be read at all."""
+def check_file(content: bytes, filename: str, *, now: dt.datetime | None = None, max_rows: int = MAX_ROWS, progress=None,
+               on_row=None) -> CheckedFile:
+    """Read and check every row. Raises UnreadableFile when the file cannot be read at all.
+    `on_row` is called with each checked row as soon as it is checked (the command line
+    starts the dispatch engine on the valid rows while the rest of the file is read)."""
     now = now or timezone.now()
     table = read_table(content, filename)
     header: dict[int, str] | None = None
@@ -216,6 +219,8 @@ def check_file(content: bytes, filename: str, *, now: dt.datetime | None = None,
         if row.ok:
             row.key = row_key(row.values)
         result.rows.append(row)
+        if on_row is not None:
+            on_row(row)
         if progress is not None:
             progress(1)
     if header is None:

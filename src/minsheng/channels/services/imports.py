@@ -82,30 +82,43 @@ def import_rows(
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
     pipeline: bool = False,
+    ahead: SuggestionsAhead | None = None,
 ) -> tuple[dict[str, IntakeResult], int]:
     """Import checked, valid rows in chunks. Returns the created cases (id, tracking code, main
     unit) by row key and how many rows were skipped as already imported (or repeated within
     the file).
 
     With `pipeline`, the dispatch engine works on the next chunks in a forked process while
-    this one writes the current chunk (the command line: two cores instead of one)."""
-    todo, duplicates = _new_rows(rows)
-    if progress is not None and duplicates:
-        progress(duplicates)
-    chunks = [todo[start:start + chunk_rows] for start in range(0, len(todo), chunk_rows)]
-    if pipeline and len(chunks) > 1 and _can_fork():
-        outcome_chunks = _outcomes_forked(chunks, auto_dispatch)
-    else:
-        outcome_chunks = _outcomes_in_process(chunks, auto_dispatch)
-    number_of = lambda index: todo[index].number  # noqa: E731 — repeat indexes count over the whole import
-    created: dict[str, IntakeResult] = {}
-    with closing(outcome_chunks), _gc_frozen():
-        for chunk, outcomes in zip(chunks, outcome_chunks):
-            cases = cases_intake_many(items=_bulk_cases(chunk, batch, outcomes, number_of), acting_user=acting_user, plain=True)
-            duplicates += len(chunk) - len(cases)  # taken by a concurrent import meanwhile
-            created.update((case.idempotency_key, case) for case in cases)
-            if progress is not None:
-                progress(len(chunk))
+    this one writes the current chunk (the command line: two cores instead of one); `ahead`
+    is that process already started on `rows` while the file was checked (`import_file`)."""
+    own_helper = ahead is None and pipeline and len(rows) > chunk_rows and _can_fork()
+    if own_helper:
+        ahead = SuggestionsAhead(auto_dispatch=auto_dispatch, chunk_rows=chunk_rows)
+        for row in rows:
+            ahead.add(row)
+    try:
+        if ahead is not None:
+            todo, chunks = ahead.finish()
+            duplicates = len(rows) - len(todo)
+            outcome_chunks = ahead.outcomes()
+        else:
+            todo, duplicates = _new_rows(rows)
+            chunks = [todo[start:start + chunk_rows] for start in range(0, len(todo), chunk_rows)]
+            outcome_chunks = _outcomes_in_process(chunks, auto_dispatch)
+        if progress is not None and duplicates:
+            progress(duplicates)
+        number_of = lambda index: todo[index].number  # noqa: E731 — repeat indexes count over the whole import
+        created: dict[str, IntakeResult] = {}
+        with closing(outcome_chunks), _gc_frozen():
+            for chunk, outcomes in zip(chunks, outcome_chunks):
+                cases = cases_intake_many(items=_bulk_cases(chunk, batch, outcomes, number_of), acting_user=acting_user, plain=True)
+                duplicates += len(chunk) - len(cases)  # taken by a concurrent import meanwhile
+                created.update((case.idempotency_key, case) for case in cases)
+                if progress is not None:
+                    progress(len(chunk))
+    finally:
+        if own_helper:
+            ahead.close()
     return created, duplicates
 
 
@@ -219,36 +232,89 @@ def _suggest_in_child(job: tuple[int, list[dict]]):
     return suggestions
 
 
-def _outcomes_forked(chunks: list[list[CheckedRow]], auto_dispatch: bool):
-    """Outcomes per chunk, the suggestions computed ahead in one forked process."""
-    import multiprocessing
+class SuggestionsAhead:
+    """The dispatch engine's suggestions computed ahead in one forked helper process (the
+    command line). Rows are handed over as they come — while the file is still being checked,
+    in `import_file` —, compared with the cases already imported and with the earlier rows of
+    the file, cut into chunks, and each full chunk goes to the helper at once, so the engine
+    works while this process reads the rest of the file and then writes. The helper stores
+    nothing: when the check fails, `close` stops it and its work is dropped."""
 
-    from minsheng.dispatch.services import batch_marker, bulk_outcomes, dispatch_engine
+    def __init__(self, *, auto_dispatch: bool, chunk_rows: int = CHUNK_ROWS):
+        import multiprocessing
 
-    try:
-        _FORKED.update(engine=dispatch_engine(), marker=batch_marker())
-    except Exception:
-        logger.exception("the dispatch engine is unavailable for this import")
-        yield from (None for _ in chunks)
-        return
-    marker = _FORKED["marker"]
-    jobs, offset = [], 0
-    for chunk in chunks:
-        jobs.append((offset, _engine_items(chunk)))
-        offset += len(chunk)
-    failed = False
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        results = pool.imap(_suggest_in_child, jobs)
-        for _chunk in chunks:
+        from minsheng.dispatch.services import batch_marker, dispatch_engine
+
+        self.auto_dispatch, self.chunk_rows = auto_dispatch, chunk_rows
+        self.todo: list[CheckedRow] = []  # the rows to import, in order
+        self.chunks: list[list[CheckedRow]] = []
+        self._pending: list[CheckedRow] = []  # not yet compared with the database
+        self._taken: set[str] = set()
+        self._results: list = []
+        self._pool = None
+        try:
+            _FORKED.update(engine=dispatch_engine(), marker=batch_marker())
+        except Exception:
+            logger.exception("the dispatch engine is unavailable for this import")
+            return
+        self.marker = _FORKED["marker"]
+        self._pool = multiprocessing.get_context("fork").Pool(1)
+
+    def add(self, row: CheckedRow) -> None:
+        """Take a checked row (rows with errors are left out)."""
+        if not row.ok:
+            return
+        self._pending.append(row)
+        if len(self._pending) >= self.chunk_rows:
+            self._compare()
+
+    def finish(self) -> tuple[list[CheckedRow], list[list[CheckedRow]]]:
+        """No more rows: the rows to import and their chunks."""
+        self._compare()
+        self._send(final=True)
+        return self.todo, self.chunks
+
+    def outcomes(self):
+        """Outcomes per chunk, in order (None for every chunk once the engine fails: those
+        rows are imported without suggestions and wait for a dispatcher)."""
+        from minsheng.dispatch.services import bulk_outcomes
+
+        failed = self._pool is None
+        for result in self._results if self._pool is not None else self.chunks:
             outcomes = None
             if not failed:
                 try:
-                    outcomes = bulk_outcomes(suggestions=next(results), marker=marker, auto_dispatch=auto_dispatch)
+                    outcomes = bulk_outcomes(suggestions=result.get(), marker=self.marker, auto_dispatch=self.auto_dispatch)
                 except Exception:
                     logger.exception("dispatch suggestions failed for an import chunk")
                     failed = True
             yield outcomes
-    _FORKED.clear()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+        _FORKED.clear()
+
+    def _compare(self) -> None:
+        keys = [row.key for row in self._pending]
+        self._taken.update(Case.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+        for row in self._pending:
+            if row.key not in self._taken:
+                self._taken.add(row.key)
+                self.todo.append(row)
+        self._pending = []
+        self._send()
+
+    def _send(self, final: bool = False) -> None:
+        sent = sum(len(chunk) for chunk in self.chunks)
+        while len(self.todo) - sent >= self.chunk_rows or (final and len(self.todo) > sent):
+            chunk = self.todo[sent:sent + self.chunk_rows]
+            self.chunks.append(chunk)
+            if self._pool is not None:
+                self._results.append(self._pool.apply_async(_suggest_in_child, ((sent, _engine_items(chunk)),)))
+            sent += len(chunk)
 
 
 # ---------------------------------------------------------------- command line
@@ -267,7 +333,19 @@ def import_file(
     """Check a whole file, then import it (or its valid rows) — `minsheng import FILE`.
     Raises UnreadableFile when the file cannot be read at all."""
     check_progress = progress_factory(0, "check") if progress_factory else None
-    checked = check_file(content, filename, progress=check_progress)
+    ahead = SuggestionsAhead(auto_dispatch=auto_dispatch) if pipeline and _can_fork() else None
+    try:
+        return _import_checked(content=content, filename=filename, acting_user=acting_user, valid_only=valid_only,
+                               auto_dispatch=auto_dispatch, progress_factory=progress_factory, check_progress=check_progress,
+                               ahead=ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _import_checked(*, content, filename, acting_user, valid_only, auto_dispatch, progress_factory, check_progress,
+                    ahead: SuggestionsAhead | None) -> ImportReport:
+    checked = check_file(content, filename, progress=check_progress, on_row=ahead.add if ahead is not None else None)
     report = ImportReport(
         rows=len(checked.rows), errors=[e.as_dict() for e in checked.errors], file_errors=list(checked.file_errors),
         ignored_columns=list(checked.ignored_columns),
@@ -281,7 +359,7 @@ def import_file(
     )
     progress = progress_factory(len(valid), "import") if progress_factory else None
     created, duplicates = import_rows(rows=valid, batch=batch, acting_user=acting_user, auto_dispatch=auto_dispatch, progress=progress,
-                                      pipeline=pipeline)
+                                      ahead=ahead)
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportStatus.DONE, processed_rows=len(valid), created_count=len(created), duplicate_count=duplicates,
         finished_at=timezone.now(),
