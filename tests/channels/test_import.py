@@ -413,12 +413,13 @@ def test_the_command_line_path_starts_suggesting_while_checking_and_keeps_the_ru
     """`import_file(pipeline=True)` (the command line) hands rows to the helper process while
     the file is still being checked: a file with an error still imports nothing, the valid
     rows only when asked, each with its suggestion, and repeated or re-imported rows once."""
-    rows = good_rows(3) + [("路灯", "", "", "", "", "")]
+    four = good_rows(4)  # once: the rows' times follow the clock
+    rows = four[:3] + [("路灯", "", "", "", "", "")]
     refused = services.import_file(content=xlsx_bytes(rows), filename="f.xlsx", acting_user=users["operator"], pipeline=True)
     assert not refused.imported and refused.created == 0 and not Case.objects.exists()
     report = services.import_file(content=xlsx_bytes(rows + rows[:1]), filename="f.xlsx", acting_user=users["operator"],
                                   valid_only=True, pipeline=True)
     assert (report.created, report.skipped_duplicates) == (3, 1)
     assert all(case.dispatch_meta.get("model_version") for case in Case.objects.all())
-    again = services.import_file(content=xlsx_bytes(good_rows(4)), filename="f.xlsx", acting_user=users["operator"], pipeline=True)
+    again = services.import_file(content=xlsx_bytes(four), filename="f.xlsx", acting_user=users["operator"], pipeline=True)
     assert (again.created, again.skipped_duplicates) == (1, 3) and Case.objects.count() == 4
