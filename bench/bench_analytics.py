@@ -188,7 +188,7 @@ def generate(n: int, months: int, seed: int) -> dict:
     from django.db import connection, transaction
 
     from minsheng.cases.deadlines import Duration, extend_by_working_days, policy_for
-    from minsheng.cases.episodes import EpisodeWalk
+    from minsheng.cases.episodes import EpisodeWalk, judged_outcome
     from minsheng.cases.models import Case, CaseEvent, Category
     from minsheng.cases.services import district_load_files
     from minsheng.core.calendar import get_calendar
@@ -391,7 +391,8 @@ def generate(n: int, months: int, seed: int) -> dict:
             for name, _ in dropped:
                 cursor.execute(f'DROP INDEX "{name}"')
     event_columns = ["id", "case_id", "action", "from_state", "to_state", "actor_id", "actor_kind", "actor_unit_id", "unit_id",
-                     "reason", "data", "is_public", "at", "episode_at", "episode_unit_id", "due_at", "first_in_episode"]
+                     "reason", "data", "is_public", "at", "episode_at", "episode_unit_id", "due_at", "first_in_episode", "outcome",
+                     "resolved"]
     case_fields = [f for f in Case._meta.concrete_fields]
     # Columns the measures do not read (personal data, which is encrypted, among them) keep
     # their defaults: empty, so nothing needs encrypting.
@@ -446,13 +447,14 @@ def generate(n: int, months: int, seed: int) -> dict:
                 when, action, from_state, to_state, unit, data, kind = events[seq]
                 facts = walk.step(action, when, unit, data)
                 event_rows.append((when, case_id, seq, action, from_state, to_state, kind, unit, json.dumps(data), action in public,
-                                   facts))
+                                   facts, judged_outcome(action, data)))
         event_rows.sort(key=lambda r: (r[0], r[1], r[2]))
         rows = []
-        for when, case_id, _seq, action, from_state, to_state, kind, unit, data, is_public, facts in event_rows:
+        for when, case_id, _seq, action, from_state, to_state, kind, unit, data, is_public, facts, verdict in event_rows:
             event_id += 1
             rows.append((event_id, case_id, action, from_state, to_state, None, kind, None, unit, "", data, is_public, stamp(when),
-                         stamp(facts.episode_at), facts.episode_unit_id, stamp(facts.due_at), facts.first_in_episode))
+                         stamp(facts.episode_at), facts.episode_unit_id, stamp(facts.due_at), facts.first_in_episode,
+                         verdict["outcome"], verdict["resolved"]))
         g1 = time.perf_counter()
         with transaction.atomic():
             write_rows(connection, Case._meta.db_table, case_columns, case_rows)

@@ -97,3 +97,24 @@ def test_the_backfill_recomputes_what_the_engine_recorded(story):
     CaseEvent.objects.update(episode_at=None, episode_unit=None, due_at=None, first_in_episode=None)
     backfill.record_episode_facts(apps, SimpleNamespace(connection=connection))
     assert [facts(case) for case in cases] == recorded
+
+
+verdicts = importlib.import_module("minsheng.cases.migrations.0008_event_judged_outcome")
+
+
+def test_judged_events_carry_their_verdict_and_the_migration_copies_the_same(story):
+    case = dispatched(story, to="dept:CGJ")
+    story.run(case, [("2026-11-30 10:00", "acknowledge"), ("2026-11-30 11:00", "contact"), ("2026-11-30 12:00", "extend", {"days": 3}),
+                     ("2026-11-30 13:00", "decide", {"approve": False}), ("2026-12-01 09:00", "extend", {"days": 2}),
+                     ("2026-12-01 10:00", "decide"), ("2026-12-20 10:00", "flag"), ("2026-12-21 10:00", "reply"),
+                     ("2026-12-21 11:00", "approve"), ("2026-12-22 09:00", "feedback", {"rating": "unsatisfied", "resolved": False}),
+                     ("2026-12-23 10:00", "reply"), ("2026-12-23 11:00", "approve"), ("2026-12-24 09:00", "feedback", {"rating": "basic"})])
+    recorded = list(CaseEvent.objects.filter(case=case).order_by("id").values_list("action", "outcome", "resolved"))
+    judged = [row for row in recorded if row[1] is not None or row[2] is not None]
+    assert judged == [
+        ("decide_extension", "refused", None), ("decide_extension", "approved", None), ("flag", "red", None),
+        ("feedback_reopen", "unsatisfied", False), ("feedback_close", "basic", True),
+    ]
+    CaseEvent.objects.update(outcome=None, resolved=None)
+    verdicts.copy_verdicts(apps, SimpleNamespace(connection=connection))
+    assert list(CaseEvent.objects.filter(case=case).order_by("id").values_list("action", "outcome", "resolved")) == recorded

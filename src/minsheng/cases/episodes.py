@@ -1,4 +1,5 @@
-"""The facts a measured event records about its dispatch episode when it is appended.
+"""The facts a measured event records when it is appended: about its dispatch episode, and
+the verdict it carries.
 
 A dispatch episode is a dispatch (派单) and the case's events after it up to the next dispatch
 (docs/metrics.md, "Episodes"). The rates ask three questions of an acknowledgement, a contact
@@ -8,7 +9,11 @@ events, which never change once written, so the engine answers them once, when i
 event (`CaseEvent.episode_at`, `episode_unit`, `due_at`, `first_in_episode`), and the rates
 become counts over one index instead of joins that pair each event with its case's history.
 
-`EpisodeWalk` is the one place the answers are worked out. The engine (`cases.services`), the
+The judged events — a resident's answer, an extension decision, a due-date flag — carry their
+verdict in `data`; `judged_outcome` copies it into two plain columns (`outcome`, `resolved`)
+so that the counts read an index rather than parse every row's JSON.
+
+`EpisodeWalk` is the one place the episode answers are worked out. The engine (`cases.services`), the
 demo history, the benchmark's generator and the backfill migration all feed it a case's events
 in order, so they cannot disagree; tests/analytics/test_properties.py checks the rates built on
 these columns against a brute force over the raw events.
@@ -109,3 +114,22 @@ def episode_facts_of(events, action: str) -> EpisodeFacts:
     for event_action, at, unit_id, data in events:
         walk.step(event_action, at, unit_id, data)
     return walk.facts_for(action)
+
+
+FEEDBACK_ACTIONS = ("feedback_close", "feedback_reopen")
+
+
+def judged_outcome(action: str, data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The verdict a judged event carries, as the `outcome` and `resolved` columns: the
+    rating of a resident's answer (satisfied / basic / unsatisfied) and whether they said it
+    was resolved; "approved" or "refused" for an extension decision; the colour of a flag.
+    None on every other event."""
+    data = data or {}
+    if action in FEEDBACK_ACTIONS:
+        resolved = data.get("resolved")
+        return {"outcome": data.get("rating"), "resolved": resolved if isinstance(resolved, bool) else None}
+    if action == "decide_extension":
+        return {"outcome": "approved" if data.get("approved") is True else "refused", "resolved": None}
+    if action == "flag":
+        return {"outcome": data.get("flag"), "resolved": None}
+    return {"outcome": None, "resolved": None}

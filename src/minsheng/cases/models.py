@@ -264,6 +264,10 @@ class CaseEvent(models.Model):
     )
     due_at = models.DateTimeField(null=True, blank=True, help_text="The deadline the event was held to.")
     first_in_episode = models.BooleanField(null=True, blank=True)
+    # The verdict of a judged event, copied from `data` when it is appended
+    # (cases/episodes.py::judged_outcome): a rating, an extension decision, a flag's colour.
+    outcome = models.CharField(max_length=16, null=True, blank=True)
+    resolved = models.BooleanField(null=True, blank=True, help_text="The resident's answer: was it resolved?")
 
     class Meta:
         verbose_name = _("办理记录")
@@ -276,7 +280,7 @@ class CaseEvent(models.Model):
             # The replies' deadline and episode facts ride along, so the on-time and
             # handling-time figures are read from the index too.
             models.Index(
-                fields=["action", "at", "unit", "case", "id", "due_at", "first_in_episode", "episode_at"],
+                fields=["action", "at", "unit", "case", "id", "due_at", "first_in_episode", "episode_at", "outcome", "resolved"],
                 name="event_action_time_measure_idx",
             ),
             # Acknowledgements and contacts by the time of their episode's dispatch: the

@@ -29,7 +29,7 @@ from minsheng.core.text import unstorable_text
 
 from .choices import AssignmentRole, CaseState, Channel, DueFlag, ExtensionStatus, Feedback, Urgency
 from .deadlines import compute_deadlines, extend_by_working_days
-from .episodes import MEASURED_ACTIONS, NO_FACTS, episode_facts_of
+from .episodes import MEASURED_ACTIONS, NO_FACTS, episode_facts_of, judged_outcome
 from .errors import ActionNotAllowed, InvalidInput, StaleCase
 from .models import Attachment, Case, CaseAssignment, CaseEvent, Category, CoReporter, ExtensionRequest
 from .workflow import RESIDENT, SYSTEM, TRANSITIONS, Transition
@@ -169,6 +169,7 @@ def _transition(
             is_public=transition.public,
             at=now,
             **facts.as_fields(),
+            **judged_outcome(action, data),
         )
         outbox_enqueue(
             topic=f"case.{action}",
@@ -738,6 +739,7 @@ def cases_flag_due(*, now: dt.datetime | None = None) -> dict[str, int]:
             CaseEvent.objects.create(
                 case_id=case.pk, action="flag", from_state=case.state, to_state=case.state, actor_kind="system",
                 unit_id=case.main_unit_id, data={"flag": flag, "stage": stage, "due_at": due.isoformat()}, at=now,
+                outcome=flag,
             )
             outbox_enqueue(topic="case.flag", payload={"case_id": case.pk, "flag": flag, "stage": stage})
         counts[flag] += 1

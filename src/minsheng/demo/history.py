@@ -42,7 +42,7 @@ from django.utils import timezone
 from minsheng.cases import deadlines as deadlines_module
 from minsheng.cases.choices import AssignmentRole, CaseKind, CaseState as S, Channel, DueFlag, ExtensionStatus, Feedback, Routing, Urgency
 from minsheng.cases.deadlines import Duration, compute_deadlines, extend_by_working_days
-from minsheng.cases.episodes import NO_FACTS, EpisodeWalk
+from minsheng.cases.episodes import NO_FACTS, EpisodeWalk, judged_outcome
 from minsheng.cases.models import Case, CaseAssignment, CaseEvent, Category, CoReporter, ExtensionRequest
 from minsheng.cases.services import TRACKING_ALPHABET as _TRACKING_ALPHABET  # the same alphabet residents read codes in
 from minsheng.cases.workflow import TRANSITIONS
@@ -278,7 +278,7 @@ def _cached_deadline_policies():
 # ---------------------------------------------------------------- writing events
 
 _EVENT_FIELDS = ("case_id", "action", "from_state", "to_state", "actor_id", "actor_kind", "actor_unit_id", "unit_id", "reason",
-                 "data", "is_public", "at", "episode_at", "episode_unit_id", "due_at", "first_in_episode")
+                 "data", "is_public", "at", "episode_at", "episode_unit_id", "due_at", "first_in_episode", "outcome", "resolved")
 _EVENT_TIMES = ("at", "episode_at", "due_at")
 
 
@@ -523,7 +523,7 @@ class _Sim:
             action="flag", from_state=self.state, to_state=self.state, actor_id=None, actor_kind="system", actor_unit_id=None,
             unit_id=self.main_unit.pk if self.main_unit else None, reason="",
             data={"flag": flag, "stage": stage, "due_at": due.astimezone(UTC).isoformat()}, is_public=False, at=at,
-            **NO_FACTS.as_fields(),
+            **NO_FACTS.as_fields(), outcome=flag, resolved=None,
         ))
         self.last = at
 
@@ -540,7 +540,7 @@ class _Sim:
         self.events.append(dict(
             action=action, from_state=self.state, to_state=to_state, actor_id=actor_id, actor_kind=kind,
             actor_unit_id=actor_unit_id, unit_id=unit.pk if unit else None, reason=reason.strip(), data=data or {},
-            is_public=transition.public, at=at, **facts.as_fields(),
+            is_public=transition.public, at=at, **facts.as_fields(), **judged_outcome(action, data),
         ))
         if transition.target is not None:
             self.version += 1
@@ -557,6 +557,7 @@ class _Sim:
         self.events.append(dict(
             action="submit", from_state="", to_state=S.SUBMITTED, actor_id=actor_id, actor_kind=kind, actor_unit_id=actor_unit_id,
             unit_id=None, reason="", data={"channel": self.f["channel"]}, is_public=True, at=at, **NO_FACTS.as_fields(),
+            outcome=None, resolved=None,
         ))
         self.state = S.SUBMITTED
         self.last = at

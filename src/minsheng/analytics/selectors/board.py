@@ -175,7 +175,7 @@ def resolved_cases_page(*, page: int | str | None = 1, per_page: int = RESOLVED_
     rejected and unanswered cases are not listed, nor cases whose personal data was erased."""
     now = now or timezone.now()
     closes = (
-        CaseEvent.objects.filter(action="feedback_close", at__gte=now - RESOLVED_WINDOW, at__lte=now, data__resolved=True,
+        CaseEvent.objects.filter(action="feedback_close", at__gte=now - RESOLVED_WINDOW, at__lte=now, resolved=True,
                                  case__kind=CaseKind.APPEAL, case__personal_data_erased_at__isnull=True)
         .order_by("-at", "-id")
         .values_list("case_id", flat=True)
@@ -195,7 +195,7 @@ def notable_cases(month: dt.date, *, limit: int = 3, street: Unit | None = None)
     `overdue` — given a red flag (红牌) in the month, most recent first. Anonymised."""
     events = _month_events(month, street)
     praised_events = list(
-        events.filter(action="feedback_close", data__rating="satisfied")
+        events.filter(action="feedback_close", outcome="satisfied")
         .order_by("-at", "-id")
         .values_list("case_id", "reason")
     )
@@ -203,7 +203,7 @@ def notable_cases(month: dt.date, *, limit: int = 3, street: Unit | None = None)
     others = [case_id for case_id, reason in praised_events if not reason.strip()]
     praised_ids = list(dict.fromkeys(with_comment + others))[:limit]
     overdue_ids = list(dict.fromkeys(
-        events.filter(action="flag", data__flag="red").order_by("-at", "-id").values_list("case_id", flat=True)
+        events.filter(action="flag", outcome="red").order_by("-at", "-id").values_list("case_id", flat=True)
     ))[:limit]
     loaded = _public_cases().in_bulk(praised_ids + overdue_ids)
     return {

@@ -257,12 +257,12 @@ _EVENT_FILTERS = {
     "returned": Q(action="return"),
     "replied": Q(action="reply"),
     "rehandled": Q(action__in=["send_back", "feedback_reopen"]),
-    "extended": Q(action="decide_extension", data__approved=True),
-    "overdue": Q(action="flag", data__flag="red"),
+    "extended": Q(action="decide_extension", outcome="approved"),
+    "overdue": Q(action="flag", outcome="red"),
     "rated": Q(action__in=FEEDBACK_ACTIONS),
-    "resolved": Q(action__in=FEEDBACK_ACTIONS, data__resolved=True),
-    "satisfied": Q(action__in=FEEDBACK_ACTIONS) & (Q(data__rating="satisfied") | Q(data__rating="basic")),
-    "unsatisfied": Q(action__in=FEEDBACK_ACTIONS, data__rating="unsatisfied"),
+    "resolved": Q(action__in=FEEDBACK_ACTIONS, resolved=True),
+    "satisfied": Q(action__in=FEEDBACK_ACTIONS, outcome__in=["satisfied", "basic"]),
+    "unsatisfied": Q(action__in=FEEDBACK_ACTIONS, outcome="unsatisfied"),
     "no_feedback": Q(action="close_no_feedback"),
     "closed": Q(action__in=CLOSE_ACTIONS),
 }
@@ -432,9 +432,9 @@ def _trend(user, scope: Scope, last_month: dt.date) -> list[dict]:
             .annotate(
                 received=Count("id", filter=received),
                 feedbacks=Count("id", filter=feedback),
-                resolved=Count("id", filter=feedback & Q(data__resolved=True)),
-                satisfied=Count("id", filter=feedback & Q(data__rating="satisfied")),
-                basic=Count("id", filter=feedback & Q(data__rating="basic")),
+                resolved=Count("id", filter=feedback & Q(resolved=True)),
+                satisfied=Count("id", filter=feedback & Q(outcome="satisfied")),
+                basic=Count("id", filter=feedback & Q(outcome="basic")),
             )
         )
         by_month = {row["month"]: row for row in rows}

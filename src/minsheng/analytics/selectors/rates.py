@@ -301,24 +301,27 @@ PLAIN_COUNTS = {
 def _count_events(start: dt.datetime, end: dt.datetime, group: str, ids: list[int] | None) -> dict[int | None, Tally]:
     tallies: dict[int | None, Tally] = defaultdict(Tally)
     # 1. Plain counts of the period's events, in two reads: the counts that need only the
-    #    action come from the index; the few events whose data decides whether they count
-    #    (approved extensions, red flags, the residents' answers) are read row by row.
+    #    action, and those of the events whose verdict decides whether they count (approved
+    #    extensions, red flags, the residents' answers).
     events, key = _events(start, end, group, ids)
     for row in events.filter(action__in=list(PLAIN_COUNTS)).values_list(key, "action").annotate(n=Count("id")):
         k, action, n = row
         setattr(tallies[k], PLAIN_COUNTS[action], n)
+    #    Their verdict is in the `outcome` and `resolved` columns, copied from `data` when
+    #    the event was appended (cases/episodes.py::judged_outcome), so this read stays in
+    #    the index too.
     feedback = Q(action__in=FEEDBACK_ACTIONS)
     judged = (
         events.filter(action__in=["decide_extension", "flag", *FEEDBACK_ACTIONS])
         .values(k=key)
         .annotate(
-            extensions_approved=Count("id", filter=Q(action="decide_extension", data__approved=True)),
-            overdue=Count("id", filter=Q(action="flag", data__flag="red")),
+            extensions_approved=Count("id", filter=Q(action="decide_extension", outcome="approved")),
+            overdue=Count("id", filter=Q(action="flag", outcome="red")),
             feedbacks=Count("id", filter=feedback),
-            resolved=Count("id", filter=feedback & Q(data__resolved=True)),
-            satisfied=Count("id", filter=feedback & Q(data__rating="satisfied")),
-            basic=Count("id", filter=feedback & Q(data__rating="basic")),
-            unsatisfied=Count("id", filter=feedback & Q(data__rating="unsatisfied")),
+            resolved=Count("id", filter=feedback & Q(resolved=True)),
+            satisfied=Count("id", filter=feedback & Q(outcome="satisfied")),
+            basic=Count("id", filter=feedback & Q(outcome="basic")),
+            unsatisfied=Count("id", filter=feedback & Q(outcome="unsatisfied")),
         )
     )
     for row in judged:
