@@ -46,6 +46,7 @@ for name, role, kind, code in [('dispatcher', 'dispatcher', 'district', None), (
     User.objects.create_user(username=name, password='load-test-pass-1', role=role, unit=unit)
 "
 fi
+$MS migrate -v0  # a reused database gets the schema of the code under test
 $MS serve --bind "127.0.0.1:$PORT" --workers "${WEB_WORKERS:-3}" --threads "${WEB_THREADS:-4}" --access-log "" > "$WORK/serve.log" 2>&1 &
 SERVE=$!
 nice -n "${WORKER_NICE:-10}" $MS worker --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel WARNING > "$WORK/worker.log" 2>&1 &
@@ -54,12 +55,19 @@ STAFF=""
 trap 'kill $SERVE $WORKER $STAFF 2>/dev/null || true' EXIT
 # CPU seconds used so far by a process and its children (gunicorn's master and workers):
 # with the submissions counted, the web tier's CPU per submission, whatever else the machine runs.
+# CPU seconds of this database's PostgreSQL backends (web and worker connections are
+# persistent); pass the previous "pid:ticks" list to get what was used since.
+pg_ticks() { for p in $(psql -qAt -h 127.0.0.1 -U postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = '$DB'"); do
+  echo "$p:$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)"; done | tr '\n' ' '; }
+pg_cpu_since() { local t=0 p now was; for entry in $(pg_ticks); do p=${entry%%:*}; now=${entry#*:}
+  was=$(tr ' ' '\n' <<< "$1" | sed -n "s/^$p://p"); t=$((t + now - ${was:-0})); done; echo "scale=2; $t / $(getconf CLK_TCK)" | bc; }
 tree_cpu() { local t=0; for p in "$1" $(pgrep -P "$1"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "scale=2; $t / $(getconf CLK_TCK)" | bc; }
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done
 for _ in $(seq 8); do curl -sf "http://127.0.0.1:$PORT/appeal/new/" >/dev/null; done  # warm every web process
 
 if [ "${LOAD_DRIVER:-locust}" = wrk ]; then
-  WRK=(wrk -t "${WRK_THREADS:-1}" -c "$USERS" -s bench/load_wrk.lua "http://127.0.0.1:$PORT")
+  # A 30 s client timeout, like locust's: a slow answer is a latency, not an error, on a shared machine.
+  WRK=(wrk -t "${WRK_THREADS:-1}" -c "$USERS" --timeout "${WRK_TIMEOUT:-30s}" -s bench/load_wrk.lua "http://127.0.0.1:$PORT")
   [ -z "${LOAD_WARMUP:-}" ] || "${WRK[@]}" -d "$LOAD_WARMUP" > "$WORK/warmup.out" 2>&1 || true
   echo "uptime before: $(uptime)"
   if [ "${LOAD_STAFF_USERS:-0}" -gt 0 ]; then
@@ -67,17 +75,19 @@ if [ "${LOAD_DRIVER:-locust}" = wrk ]; then
       --host "http://127.0.0.1:$PORT" --csv "$WORK/staff" --only-summary Staff > "$WORK/staff.out" 2>&1 &
     STAFF=$!
   fi
-  WEB_CPU_BEFORE=$(tree_cpu "$SERVE")
+  WEB_CPU_BEFORE=$(tree_cpu "$SERVE"); WORKER_CPU_BEFORE=$(tree_cpu "$WORKER"); PG_BEFORE=$(pg_ticks)
   set +e
   "${WRK[@]}" -d "$DURATION" > "$WORK/wrk.out" 2>&1
   STATUS=$?
   WEB_CPU=$(echo "$(tree_cpu "$SERVE") - $WEB_CPU_BEFORE" | bc)
+  WORKER_CPU=$(echo "$(tree_cpu "$WORKER") - $WORKER_CPU_BEFORE" | bc); PG_CPU=$(pg_cpu_since "$PG_BEFORE")
   [ -z "$STAFF" ] || wait "$STAFF" || STATUS=1
   set -e
   echo "uptime after: $(uptime)"
   grep LOAD_SUMMARY "$WORK/wrk.out" || tail -30 "$WORK/wrk.out"
   REQUESTS=$(sed -n 's/.*"requests": \([0-9]*\).*/\1/p' "$WORK/wrk.out")
-  echo "web tier CPU: ${WEB_CPU} s for ${REQUESTS:-?} submissions = $(echo "scale=2; 1000 * $WEB_CPU / ${REQUESTS:-1}" | bc) ms/submission (gunicorn, all processes)"
+  per() { echo "scale=2; 1000 * $1 / ${REQUESTS:-1}" | bc; }
+  echo "CPU during the run, per submission (${REQUESTS:-?}): web $(per "$WEB_CPU") ms (gunicorn, all processes), PostgreSQL $(per "$PG_CPU") ms (this database's backends), worker $(per "$WORKER_CPU") ms (niced, routing the backlog)"
   grep -q '"errors": 0,' "$WORK/wrk.out" || STATUS=1
   [ -z "$STAFF" ] || { printf 'staff: '; grep LOAD_SUMMARY "$WORK/staff.out" || tail -30 "$WORK/staff.out"; }
   kill "$SERVE" 2>/dev/null || true
