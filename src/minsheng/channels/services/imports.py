@@ -17,7 +17,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -109,7 +109,7 @@ def import_rows(
             progress(duplicates)
         number_of = lambda index: todo[index].number  # noqa: E731 — repeat indexes count over the whole import
         created: dict[str, IntakeResult] = {}
-        with closing(outcome_chunks), _gc_frozen():
+        with closing(outcome_chunks), (_gc_frozen() if ahead is not None else nullcontext()):
             for chunk, outcomes in zip(chunks, outcome_chunks):
                 cases = cases_intake_many(items=_bulk_cases(chunk, batch, outcomes, number_of), acting_user=acting_user, plain=True)
                 duplicates += len(chunk) - len(cases)  # taken by a concurrent import meanwhile
@@ -127,7 +127,9 @@ def _gc_frozen():
     """Keep the objects alive now (the checked rows, the engine) out of the cyclic garbage
     collector's sight while the chunks are written: they live for the whole import, and
     rescanning them on every full collection costs more than the import's own work. They are
-    handed back to the collector at the end (and refcounting frees them as usual)."""
+    handed back to the collector at the end (and refcounting frees them as usual) — with
+    everything frozen before, so only the command line's short-lived process does this, never
+    a web worker (the page's steps)."""
     gc.freeze()
     try:
         yield
