@@ -52,7 +52,14 @@ SERVE=$!
 nice -n "${WORKER_NICE:-10}" $MS worker --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel WARNING > "$WORK/worker.log" 2>&1 &
 WORKER=$!
 STAFF=""
-trap 'kill $SERVE $WORKER $STAFF 2>/dev/null || true' EXIT
+# Stop what this run started, and wait (bounded) for the worker to finish its current batch:
+# a worker left behind would keep routing while the next run measures.
+stop_all() {
+  kill $SERVE $WORKER $STAFF 2>/dev/null || true
+  for _ in $(seq 30); do kill -0 "$WORKER" 2>/dev/null || return 0; sleep 1; done
+  pkill -KILL -P "$WORKER" 2>/dev/null; kill -KILL "$WORKER" 2>/dev/null || true
+}
+trap stop_all EXIT
 # CPU seconds used so far by a process and its children (gunicorn's master and workers):
 # with the submissions counted, the web tier's CPU per submission, whatever else the machine runs.
 # CPU seconds of this database's PostgreSQL backends (web and worker connections are
