@@ -391,8 +391,8 @@ def generate(n: int, months: int, seed: int) -> dict:
             for name, _ in dropped:
                 cursor.execute(f'DROP INDEX "{name}"')
     event_columns = ["id", "case_id", "action", "from_state", "to_state", "actor_id", "actor_kind", "actor_unit_id", "unit_id",
-                     "reason", "data", "is_public", "at", "episode_at", "episode_unit_id", "due_at", "first_in_episode", "outcome",
-                     "resolved"]
+                     "reason", "data", "is_public", "at", "episode_at", "episode_unit_id", "due_at", "first_in_episode", "responded",
+                     "outcome", "resolved"]
     case_fields = [f for f in Case._meta.concrete_fields]
     # Columns the measures do not read (personal data, which is encrypted, among them) keep
     # their defaults: empty, so nothing needs encrypting.
@@ -454,7 +454,7 @@ def generate(n: int, months: int, seed: int) -> dict:
             event_id += 1
             rows.append((event_id, case_id, action, from_state, to_state, None, kind, None, unit, "", data, is_public, stamp(when),
                          stamp(facts.episode_at), facts.episode_unit_id, stamp(facts.due_at), facts.first_in_episode,
-                         verdict["outcome"], verdict["resolved"]))
+                         facts.responded, verdict["outcome"], verdict["resolved"]))
         g1 = time.perf_counter()
         with transaction.atomic():
             write_rows(connection, Case._meta.db_table, case_columns, case_rows)

@@ -19,8 +19,9 @@ from tests.factories import unit
 
 pytestmark = pytest.mark.django_db
 
-FACTS = ("episode_at", "episode_unit_id", "due_at", "first_in_episode")
+FACTS = ("episode_at", "episode_unit_id", "due_at", "first_in_episode", "responded")
 backfill = importlib.import_module("minsheng.cases.migrations.0007_event_episode_facts")
+responses = importlib.import_module("minsheng.cases.migrations.0009_event_responded")
 
 
 def facts(case) -> list[tuple]:
@@ -43,14 +44,15 @@ def test_the_engine_records_the_episode_deadline_and_firstness(story):
     measured = [(action, row) for (action, _n), row in sorted(rows.items(), key=lambda item: item[0][1])
                 if action in ("acknowledge", "contact", "reply")]
     assert measured == [
-        ("acknowledge", [episode, street, local("2026-11-30 14:30"), True]),
-        ("contact", [episode, street, local("2026-12-01 09:00"), True]),
-        ("contact", [episode, street, None, False]),  # a later contact is held to nothing
-        ("reply", [episode, street, local("2026-12-09 09:00"), True]),
+        ("acknowledge", [episode, street, local("2026-11-30 14:30"), True, None]),
+        # Acknowledged and contacted on time: the contact completes the response.
+        ("contact", [episode, street, local("2026-12-01 09:00"), True, True]),
+        ("contact", [episode, street, None, False, None]),  # a later contact is held to nothing
+        ("reply", [episode, street, local("2026-12-09 09:00"), True, None]),
         # The send-back at 12-08 11:00 started a fresh clock of 7 working days.
-        ("reply", [episode, street, local("2026-12-17 11:00"), False]),
+        ("reply", [episode, street, local("2026-12-17 11:00"), False, None]),
     ]
-    assert all(row == [None, None, None, None] for (action, _n), row in rows.items() if action not in ("acknowledge", "contact", "reply"))
+    assert all(row == [None, None, None, None, None] for (action, _n), row in rows.items() if action not in ("acknowledge", "contact", "reply"))
 
 
 def test_a_delegated_case_keeps_the_street_as_the_episode_unit(story):
@@ -75,14 +77,37 @@ def test_an_approved_extension_moves_the_replys_deadline_and_a_refused_one_does_
     walk.step("dispatch", at, 7, {"acknowledge_due_at": "2026-11-30T10:00:00+00:00", "contact_due_at": "2026-12-01T09:00:00+00:00",
                                   "resolve_due_at": "2026-12-09T09:00:00+00:00"})
     walk.step("decide_extension", at, 7, {"approved": False})
-    assert walk.facts_for("reply").due_at == dt.datetime(2026, 12, 9, 9, tzinfo=dt.UTC)
+    assert walk.facts_for("reply", at).due_at == dt.datetime(2026, 12, 9, 9, tzinfo=dt.UTC)
     walk.step("decide_extension", at, 7, {"approved": True, "resolve_due_at": "2026-12-14T09:00:00+00:00"})
-    assert walk.facts_for("reply").due_at == dt.datetime(2026, 12, 14, 9, tzinfo=dt.UTC)
-    assert walk.facts_for("note") == NO_FACTS
+    assert walk.facts_for("reply", at).due_at == dt.datetime(2026, 12, 14, 9, tzinfo=dt.UTC)
+    assert walk.facts_for("note", at) == NO_FACTS
 
 
 def test_nothing_before_the_first_dispatch_is_in_an_episode():
-    assert episode_facts_of([("submit", dt.datetime(2026, 11, 30, tzinfo=dt.UTC), None, {})], "contact") == NO_FACTS
+    at = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    assert episode_facts_of([("submit", at, None, {})], "contact", at) == NO_FACTS
+
+
+def test_a_late_half_means_no_response_and_the_later_half_completes_one():
+    def dispatch(walk):
+        walk.step("dispatch", dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC), 7, {
+            "acknowledge_due_at": "2026-11-30T12:00:00+00:00", "contact_due_at": "2026-12-01T09:00:00+00:00",
+            "resolve_due_at": "2026-12-09T09:00:00+00:00"})
+        return walk
+
+    def at(hour, day=30):
+        return dt.datetime(2026, 11 if day == 30 else 12, day, hour, tzinfo=dt.UTC)
+
+    contact_first = dispatch(EpisodeWalk())
+    assert contact_first.step("contact", at(10), 7, {}).responded is None
+    assert contact_first.step("acknowledge", at(11), 7, {}).responded is True
+    late_ack = dispatch(EpisodeWalk())
+    assert late_ack.step("acknowledge", at(13), 7, {}).responded is None
+    assert late_ack.step("contact", at(14), 7, {}).responded is None
+    late_contact = dispatch(EpisodeWalk())
+    assert late_contact.step("acknowledge", at(10), 7, {}).responded is None
+    assert late_contact.step("contact", at(10, day=1), 7, {}).responded is None  # 10:00 > 09:00 the next day
+    assert late_contact.step("contact", at(11, day=1), 7, {}).responded is None  # a later contact mends nothing
 
 
 def test_the_backfill_recomputes_what_the_engine_recorded(story):
@@ -94,8 +119,10 @@ def test_the_backfill_recomputes_what_the_engine_recorded(story):
                          ("2026-11-30 14:00", "dispatch", {"unit": "street:JSL"}), ("2026-11-30 15:00", "contact")])
     recorded = [facts(case) for case in cases]
     assert sum(row[1] is not None for rows in recorded for row in rows) == 6
-    CaseEvent.objects.update(episode_at=None, episode_unit=None, due_at=None, first_in_episode=None)
+    assert sum(row[5] is True for rows in recorded for row in rows) == 1  # the second case's redispatch was never acknowledged
+    CaseEvent.objects.update(episode_at=None, episode_unit=None, due_at=None, first_in_episode=None, responded=None)
     backfill.record_episode_facts(apps, SimpleNamespace(connection=connection))
+    responses.mark_responses(apps, SimpleNamespace(connection=connection))
     assert [facts(case) for case in cases] == recorded
 
 

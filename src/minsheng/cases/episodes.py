@@ -27,6 +27,8 @@ from typing import Any, Mapping
 
 # The actions whose facts the rates read.
 MEASURED_ACTIONS = ("acknowledge", "contact", "reply")
+# The two halves of a response (响应): signing for the case and contacting the resident.
+RESPONSE_ACTIONS = ("acknowledge", "contact")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class EpisodeFacts:
     episode_unit_id: int | None = None  # the unit dispatched to (credited with the response)
     due_at: dt.datetime | None = None  # the deadline this event is held to
     first_in_episode: bool | None = None  # the episode's first acknowledgement, contact or reply
+    # True on the event that completes a timely response: the second of the episode's first
+    # acknowledgement and first contact, both on time. None otherwise.
+    responded: bool | None = None
 
     def as_fields(self) -> dict[str, Any]:
         return {
@@ -42,6 +47,7 @@ class EpisodeFacts:
             "episode_unit_id": self.episode_unit_id,
             "due_at": self.due_at,
             "first_in_episode": self.first_in_episode,
+            "responded": self.responded,
         }
 
 
@@ -61,6 +67,8 @@ class EpisodeWalk:
     - acknowledge: held to the episode dispatch's `acknowledge_due_at`.
     - contact: the episode's first contact is held to `contact_due_at`; later ones to nothing
       (a later contact does not mend a late first one).
+    - the second of the first acknowledgement and the first contact, when both are on time,
+      is marked `responded`: the episode's dispatch was answered in time.
     - reply: held to the resolve-by deadline in force — the dispatch's, moved by an approved
       extension, replaced by the fresh clock of a send-back or reopen (the latest of them
       wins); the first reply of the episode is the one whose handling time is measured.
@@ -74,26 +82,29 @@ class EpisodeWalk:
         self.contact_due: dt.datetime | None = None
         self.resolve_due: dt.datetime | None = None
         self.seen: set[str] = set()
+        self.timely: set[str] = set()  # the first acknowledgement / first contact, when on time
 
     def step(self, action: str, at: dt.datetime, unit_id: int | None, data: Mapping[str, Any] | None) -> EpisodeFacts:
         data = data or {}
-        facts = self.facts_for(action)
+        facts = self.facts_for(action, at)
         if action == "dispatch":
             self.dispatch_at, self.dispatch_unit_id = at, unit_id
             self.acknowledge_due = _instant(data.get("acknowledge_due_at"))
             self.contact_due = _instant(data.get("contact_due_at"))
             self.resolve_due = _instant(data.get("resolve_due_at"))
-            self.seen = set()
+            self.seen, self.timely = set(), set()
         elif action == "decide_extension" and data.get("approved") is True and "resolve_due_at" in data:
             self.resolve_due = _instant(data["resolve_due_at"])
         elif action in ("send_back", "feedback_reopen") and "resolve_due_at" in data:
             self.resolve_due = _instant(data["resolve_due_at"])
         if action in MEASURED_ACTIONS and self.dispatch_at is not None:
             self.seen.add(action)
+            if facts.first_in_episode and action in RESPONSE_ACTIONS and facts.due_at is not None and at <= facts.due_at:
+                self.timely.add(action)
         return facts
 
-    def facts_for(self, action: str) -> EpisodeFacts:
-        """The facts an event of `action` appended now would record."""
+    def facts_for(self, action: str, at: dt.datetime) -> EpisodeFacts:
+        """The facts an event of `action` appended at `at` would record."""
         if action not in MEASURED_ACTIONS or self.dispatch_at is None:
             return NO_FACTS
         first = action not in self.seen
@@ -102,18 +113,22 @@ class EpisodeWalk:
             "contact": self.contact_due if first else None,
             "reply": self.resolve_due,
         }[action]
-        return EpisodeFacts(episode_at=self.dispatch_at, episode_unit_id=self.dispatch_unit_id, due_at=due, first_in_episode=first)
+        on_time = due is not None and at <= due
+        # The other half of the response already on time, and this half on time now.
+        completes = action in RESPONSE_ACTIONS and first and on_time and (set(RESPONSE_ACTIONS) - {action}) <= self.timely
+        return EpisodeFacts(episode_at=self.dispatch_at, episode_unit_id=self.dispatch_unit_id, due_at=due, first_in_episode=first,
+                            responded=True if completes else None)
 
 
-def episode_facts_of(events, action: str) -> EpisodeFacts:
-    """The facts of a new `action` after `events` (the case's events in order, as
+def episode_facts_of(events, action: str, at: dt.datetime) -> EpisodeFacts:
+    """The facts of a new `action` at `at` after `events` (the case's events in order, as
     (action, at, unit_id, data) tuples)."""
     if action not in MEASURED_ACTIONS:
         return NO_FACTS
     walk = EpisodeWalk()
-    for event_action, at, unit_id, data in events:
-        walk.step(event_action, at, unit_id, data)
-    return walk.facts_for(action)
+    for event_action, event_at, unit_id, data in events:
+        walk.step(event_action, event_at, unit_id, data)
+    return walk.facts_for(action, at)
 
 
 FEEDBACK_ACTIONS = ("feedback_close", "feedback_reopen")

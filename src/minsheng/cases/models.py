@@ -264,6 +264,9 @@ class CaseEvent(models.Model):
     )
     due_at = models.DateTimeField(null=True, blank=True, help_text="The deadline the event was held to.")
     first_in_episode = models.BooleanField(null=True, blank=True)
+    responded = models.BooleanField(
+        null=True, blank=True, help_text="Set on the event that completed a timely response (acknowledged and contacted on time).",
+    )
     # The verdict of a judged event, copied from `data` when it is appended
     # (cases/episodes.py::judged_outcome): a rating, an extension decision, a flag's colour.
     outcome = models.CharField(max_length=16, null=True, blank=True)
@@ -289,6 +292,9 @@ class CaseEvent(models.Model):
                 fields=["action", "episode_at", "episode_unit", "case", "first_in_episode", "at", "due_at"],
                 name="event_episode_response_idx",
             ),
+            # The dispatches answered in time, by dispatch time: the response figure's
+            # drill-down list, newest first, without pairing anything.
+            models.Index(fields=["episode_at", "episode_unit", "case"], condition=Q(responded=True), name="event_responded_idx"),
             # A unit's events of one action in a period (a street's drill-down lists): one
             # range per unit instead of the whole district's period filtered by unit.
             models.Index(fields=["action", "unit", "at"], name="event_action_unit_time_idx"),

@@ -141,7 +141,7 @@ def _transition(
         now = timezone.now()
         # Read before the event is written: the facts come from the events before it.
         facts = episode_facts_of(
-            CaseEvent.objects.filter(case_id=fresh.pk).order_by("id").values_list("action", "at", "unit_id", "data"), action
+            CaseEvent.objects.filter(case_id=fresh.pk).order_by("id").values_list("action", "at", "unit_id", "data"), action, now
         ) if action in MEASURED_ACTIONS else NO_FACTS
         to_state = target or transition.target
         fields = dict(updates or {})

@@ -278,7 +278,8 @@ def _cached_deadline_policies():
 # ---------------------------------------------------------------- writing events
 
 _EVENT_FIELDS = ("case_id", "action", "from_state", "to_state", "actor_id", "actor_kind", "actor_unit_id", "unit_id", "reason",
-                 "data", "is_public", "at", "episode_at", "episode_unit_id", "due_at", "first_in_episode", "outcome", "resolved")
+                 "data", "is_public", "at", "episode_at", "episode_unit_id", "due_at", "first_in_episode", "responded", "outcome",
+                 "resolved")
 _EVENT_TIMES = ("at", "episode_at", "due_at")
 
 

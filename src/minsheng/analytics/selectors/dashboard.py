@@ -32,7 +32,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
 from django.db.models import Case as DbCase
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -298,31 +298,29 @@ def _anchor_condition(metric: str, unit: Unit | None, start, end) -> Q:
     period = Q(at__gte=_instant(start), at__lt=_instant(end))
     if metric == "received":
         return period & _received(unit)
-    action = {"responded": Q(action="dispatch"), "replied_on_time": Q(action="reply")}.get(metric) or _EVENT_FILTERS[metric]
+    if metric == "responded":
+        # A dispatch answered in time has exactly one event marked as completing its response
+        # (cases/episodes.py): that event stands for it, found by its dispatch's time and unit
+        # through a partial index of those events alone.
+        scope = Q() if unit is None else Q(episode_unit_id__in=list(_unit_scope(unit).unit_ids))
+        return Q(responded=True, episode_at__gte=_instant(start), episode_at__lt=_instant(end)) & scope
+    action = {"replied_on_time": Q(action="reply")}.get(metric) or _EVENT_FILTERS[metric]
     return period & _credited(unit) & action
 
 
-def _pair(qs: QuerySet, metric: str, prefix: str, start, end, anchors: Q) -> QuerySet:
+# The anchor's time as the list shows it: the dispatch's for the response figure.
+_ANCHOR_TIME = {"responded": "episode_at"}
+
+
+def _pair(qs: QuerySet, metric: str, prefix: str) -> QuerySet:
     """Keep the anchor rows of `qs` (events, or cases joined to their anchor event through
-    `prefix`) that the paired figures count, by the episode facts the acknowledgements,
-    contacts and replies recorded when they were appended (cases/episodes.py), as the rates
-    read them.
-
-    responded: the dispatch's episode has an acknowledgement and a first contact, each at or
-    before the deadline it was held to — one EXISTS each on the (action, episode_at) index.
-    replied_on_time: the reply at or before the deadline in force when it was written."""
-    case = "case_id" if not prefix else "pk"  # from an event, or from a case joined to it
-    if metric == "responded":
-        def answered(action: str):
-            return Exists(
-                CaseEvent.objects.filter(case_id=OuterRef(case), action=action, episode_at=OuterRef(f"{prefix}at"),
-                                         first_in_episode=True, at__lte=F("due_at"))
-            )
-
+    `prefix`) that a paired figure counts, by what the event recorded when it was appended
+    (cases/episodes.py), as the rates read it. replied_on_time: the reply at or before the
+    deadline in force when it was written. (The response figure's anchor is itself the
+    event that completed a timely response: nothing to pair.)"""
+    if metric == "replied_on_time":
         # Annotations, then a filter on them: references to the joined event resolved in a
         # new filter() call would join a second, unrelated event.
-        return qs.alias(p_acknowledged=answered("acknowledge"), p_contacted=answered("contact")).filter(p_acknowledged=True, p_contacted=True)
-    if metric == "replied_on_time":
         return qs.alias(p_at=F(f"{prefix}at"), p_due=F(f"{prefix}due_at")).filter(p_at__lte=F("p_due"))
     return qs
 
@@ -332,7 +330,7 @@ def anchor_events(*, metric: str, unit: Unit | None, start, end) -> QuerySet:
     if metric not in METRICS or METRICS[metric].kind != "event":
         raise ValueError(f"not an event metric: {metric!r}")
     anchors = _anchor_condition(metric, unit, start, end)
-    return _pair(CaseEvent.objects.filter(anchors).order_by(), metric, "", start, end, anchors)
+    return _pair(CaseEvent.objects.filter(anchors).order_by(), metric, "")
 
 
 def _intake_filter(metric: str, start, end) -> Q:
@@ -374,8 +372,9 @@ def cases_behind(*, user, metric: str, unit_id: int | None, start, end) -> Query
         anchors = _anchor_condition(metric, unit, start, end)
         joined = visible.filter(_prefixed(anchors, "events__"))
         return (
-            _pair(joined, metric, "events__", start, end, anchors)
-            .annotate(anchor_at=F("events__at"), anchor_action=F("events__action"), anchor_id=F("events__id"))
+            _pair(joined, metric, "events__")
+            .annotate(anchor_at=F("events__" + _ANCHOR_TIME.get(metric, "at")), anchor_action=F("events__action"),
+                      anchor_id=F("events__id"))
             .order_by("-anchor_at", "-anchor_id")
         )
     if unit_id is not None and (scope.unit is None or unit_id != scope.unit.pk):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields
 from typing import Iterable
 
 from django.db import NotSupportedError, connection, transaction
-from django.db.models import Case, Count, F, FloatField, Func, IntegerField, Max, Q, Value, When
+from django.db.models import Case, Count, F, FloatField, Func, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from minsheng.cases.models import CaseEvent
@@ -333,28 +333,29 @@ def _count_events(start: dt.datetime, end: dt.datetime, group: str, ids: list[in
 
 def _count_responses(start: dt.datetime, end: dt.datetime, group: str, ids: list[int] | None) -> dict[int | None, Tally]:
     tallies: dict[int | None, Tally] = defaultdict(Tally)
-    # 2. Response, anchored on the period's dispatches: the acknowledgements and contacts of
-    #    episodes whose dispatch falls in the period, whenever they came, each carrying the
-    #    deadline it was held to (cases/episodes.py). Per episode (case, dispatch time): was
-    #    it acknowledged on time, was its first contact on time; then summed per key. One
-    #    range of the (action, episode_at, ...) index; the credited unit is the dispatch's.
+    # 2. Response, anchored on the period's dispatches: the first acknowledgements and first
+    #    contacts of the episodes whose dispatch falls in the period, whenever they came, each
+    #    with the deadline it was held to, and the event that completed a timely response
+    #    marked (cases/episodes.py). One range of the (action, episode_at, ...) index; the
+    #    credited unit is the dispatch's.
     key = {"unit": "episode_unit_id", "street": "case__street_id", "community": "case__community_id", "district": None}[group]
     answers = CaseEvent.objects.filter(action__in=["acknowledge", "contact"], episode_at__gte=start, episode_at__lt=end, first_in_episode=True)
     if ids is not None and key is not None:
         answers = answers.filter(**{f"{key}__in": ids})
     timely = on_time()
-    per_episode = (
+    rows = (
         answers.order_by()
-        .values(k=F(key) if key else Value(0, output_field=IntegerField()), c=F("case_id"), e=F("episode_at"))
+        .values(k=F(key) if key else Value(0, output_field=IntegerField()))
         .annotate(
-            ack=Max(Case(When(timely & Q(action="acknowledge"), then=Value(1)), default=Value(0), output_field=IntegerField())),
-            contact=Max(Case(When(timely & Q(action="contact"), then=Value(1)), default=Value(0), output_field=IntegerField())),
+            acknowledged_on_time=Count("id", filter=timely & Q(action="acknowledge")),
+            contacted_on_time=Count("id", filter=timely & Q(action="contact")),
+            responded=Count("id", filter=Q(responded=True)),
         )
     )
-    sql, params = per_episode.query.sql_with_params()
-    for k, ack_ok, contact_ok, both in _run(f"SELECT k, SUM(ack), SUM(contact), SUM(ack * contact) FROM ({sql}) AS episodes GROUP BY k", params):
-        t = tallies[k]
-        t.acknowledged_on_time, t.contacted_on_time, t.responded = int(ack_ok or 0), int(contact_ok or 0), int(both or 0)
+    for row in rows:
+        t = tallies[row.pop("k")]
+        for name, value in row.items():
+            setattr(t, name, value)
     return tallies
 
 

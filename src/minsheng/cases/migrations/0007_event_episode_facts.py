@@ -32,7 +32,8 @@ def record_episode_facts(apps, schema_editor):
                 case_id, walk = case, EpisodeWalk()
             facts = walk.step(action, at, unit_id, data)
             if action in MEASURED_ACTIONS and facts.episode_at is not None:
-                changed.append(CaseEvent(pk=pk, **facts.as_fields()))
+                recorded = facts.as_fields()
+                changed.append(CaseEvent(pk=pk, **{name: recorded[name] for name in FIELDS}))
         if changed:
             manager.bulk_update(changed, FIELDS, batch_size=500)
 
