@@ -164,6 +164,7 @@ def site_url(world, name: str, scope: str, role: str) -> str:
 def api_path(world, path: str, scope: str) -> str:
     """An API path with its parameters filled."""
     return (path.replace("{case_id}", str(_pk(world, scope, "case")))
+            .replace("{attachment_id}", str(_pk(world, scope, "attachment")))
             .replace("{tracking_code}", _code(world, scope))
             .replace("{endpoint_id}", str(world.own("endpoint").pk if scope in ("own", "foreign") else _pk(world, scope, "endpoint")))
             .replace("{delivery_id}", _delivery(world, scope)))

@@ -30,6 +30,7 @@ API = {
     "GET /api/v1/categories": ("401 ok ok ok ok ok ok ok", _),
     "GET /api/v1/cases": ("401 ok ok ok ok ok ok ok", _),
     "GET /api/v1/cases/{case_id}": ("401 ok ok ok ok 404 ok ok", "401 404 404 404"),
+    "GET /api/v1/cases/{case_id}/attachments/{attachment_id}": ("401 ok ok ok ok 404 ok ok", "401 404 404 404"),
     **{f"POST /api/v1/cases/{{case_id}}/actions/{action}": (own, "401 404 404 404") for action, own in {
         # The case is in progress at street JSL; who may do what is tests/api/test_permission_matrix.py's.
         "accept": "401 403 403 403 403 404 403 403",

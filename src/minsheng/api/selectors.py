@@ -9,12 +9,12 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from minsheng.cases import selectors as case_selectors
 from minsheng.cases.choices import OPEN_STATES, CaseKind, ExtensionStatus
 from minsheng.cases.errors import InvalidInput
-from minsheng.cases.models import Attachment, Case, Category, ExtensionRequest
+from minsheng.cases.models import Case, Category, ExtensionRequest
 from minsheng.core.choices import UnitKind
 from minsheng.core.models import Unit, User
 
@@ -126,7 +126,6 @@ def open311_requests_base() -> QuerySet[Case]:
         Case.objects.filter(kind=CaseKind.APPEAL)
         .select_related("category", "main_unit", "community", "open311")
         .annotate(updated_at=Max("events__at"))
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.filter(is_public=True).order_by("created_at", "id"), to_attr="public_attachments"))
     )
 
 

@@ -87,10 +87,9 @@ def request_row(case: Case, request) -> dict:
     open until the case is closed, refused or merged."""
     record = getattr(case, "open311", None)  # a reverse one-to-one: absent for other channels
     category = case.category if case.category_id and case.category.parent_id else None
+    # Only the address the client itself sent: residents' own photos (faces, house numbers)
+    # are never published through this open, unauthenticated list.
     media_url = record.media_url if record and record.media_url else None
-    attachments = getattr(case, "public_attachments", None)
-    if media_url is None and attachments:
-        media_url = request.build_absolute_uri(attachments[0].file.url)
     headline, _next = STATUS_WORDS[CaseState(case.state)]
     return {
         "service_request_id": case.tracking_code,

@@ -8,7 +8,9 @@ from minsheng.cases.errors import ActionNotAllowed, StaleCase
 from minsheng.cases.models import Case
 from minsheng.cases.services import allowed_actions, refusal
 from minsheng.cases.workflow import TRANSITIONS
+from minsheng.core.protected_media import file_response
 
+from ..errors import NotFound
 from ..selectors import case_for_api, case_page, handling_units, subcategories
 from . import render
 from .actions import ACTIONS
@@ -65,6 +67,23 @@ def case_list(request, filters: Query[CaseFilters]):
 def case_get(request, case_id: int = Path(..., ge=1, le=MAX_ID)):
     case = case_for_api(user=request.auth, pk=case_id)
     return render.case_detail(case, user=request.auth, request=request)
+
+
+@router.get(
+    "/cases/{case_id}/attachments/{attachment_id}",
+    response={_READ_ERRORS: ErrorOut},
+    summary="An attachment's file",
+    openapi_extra={"responses": {"200": {"description": "The file (a photo, or a document as a download)",
+                                          "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}}},
+)
+def case_attachment(request, case_id: int = Path(..., ge=1, le=MAX_ID), attachment_id: int = Path(..., ge=1, le=MAX_ID)):
+    """The file of one of the case's attachments (the `url` of `attachments` in a case): for
+    whoever may see the case, as on its page; another case's attachment is not found."""
+    case = case_for_api(user=request.auth, pk=case_id)
+    attachment = case.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("没有这个附件，或您无权查看。")
+    return file_response(attachment.file, content_type=attachment.content_type, download_name=attachment.stored_name)
 
 
 def _register(action: str) -> None:

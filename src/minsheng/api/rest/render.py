@@ -4,6 +4,8 @@ phone is a separate, audited act)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from minsheng.cases import selectors as case_selectors
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.cases.services import allowed_actions
@@ -94,7 +96,8 @@ def case_detail(case: Case, *, user, request) -> dict:
             "reason": extension.reason, "status": extension.status, "requested_at": extension.requested_at,
         } if extension else None,
         "attachments": [
-            {"id": a.pk, "url": request.build_absolute_uri(a.file.url), "content_type": a.content_type, "size": a.size, "is_public": a.is_public}
+            {"id": a.pk, "url": request.build_absolute_uri(reverse("api-v1:case_attachment", args=[case.pk, a.pk])),
+             "content_type": a.content_type, "size": a.size, "is_public": a.is_public}
             for a in case.attachments.order_by("created_at", "id")
         ],
         "timeline": [event(e) for e in case_selectors.case_timeline(case=case, public=False)],
