@@ -250,3 +250,26 @@ def test_case_ids_beyond_the_database_range_are_invalid_not_errors(users, api_fo
 
     assert response.status_code == 422
     assert Case.objects.count() == 0
+
+
+def test_an_attachment_is_fetched_through_its_case_and_only_there(cases, users, api_for, tmp_path, settings):
+    from minsheng.cases.services import case_attach
+
+    from .conftest import jpeg_with_exif
+
+    settings.MEDIA_ROOT = tmp_path
+    case = cases.make(CaseState.DISPATCHED, unit_key="street:JSL")
+    other = cases.make(CaseState.DISPATCHED, unit_key="street:JSL")
+    attachment = case_attach(case=case, content=jpeg_with_exif(), filename="门口.jpg", content_type="image/jpeg")
+    client = api_for(users["street"])
+
+    listed = client.get(f"/api/v1/cases/{case.pk}").json()["attachments"]
+    url = listed[0]["url"]
+    assert url.endswith(f"/api/v1/cases/{case.pk}/attachments/{attachment.pk}") and "/media/" not in url
+    answer = client.get(url.removeprefix("http://testserver"))
+    assert answer.status_code == 200 and answer["Content-Type"] == "image/jpeg"
+    assert b"".join(answer.streaming_content) == attachment.file.open("rb").read()
+    # Another case's path, another unit's token, no token: not there.
+    assert client.get(f"/api/v1/cases/{other.pk}/attachments/{attachment.pk}").status_code == 404
+    assert api_for(users["other_street"]).get(f"/api/v1/cases/{case.pk}/attachments/{attachment.pk}").status_code == 404
+    assert api_for(None).get(f"/api/v1/cases/{case.pk}/attachments/{attachment.pk}").status_code == 401

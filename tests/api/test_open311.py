@@ -335,3 +335,17 @@ def test_json_is_utf8_and_not_escaped(client):
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert "电梯运行" in response.content.decode("utf-8")
     assert json.loads(response.content)
+
+
+def test_a_residents_own_photo_is_never_published_as_the_media_url(api_key, cases, settings, tmp_path):
+    from minsheng.cases.choices import CaseState
+    from minsheng.cases.services import case_attach
+
+    from .conftest import jpeg_with_exif
+
+    settings.MEDIA_ROOT = tmp_path
+    case = cases.make(CaseState.DISPATCHED)
+    case_attach(case=case, content=jpeg_with_exif(), filename="门口.jpg", content_type="image/jpeg", is_public=True)
+    rows = Client().get("/open311/v2/requests.json", {"service_request_id": case.tracking_code}).json()
+    assert [row["service_request_id"] for row in rows] == [case.tracking_code]
+    assert rows[0]["media_url"] is None
