@@ -51,6 +51,7 @@ from .rates import (
     district_rates,
     month_bounds,
     monthly_rankings,
+    read_in_parallel,
     unit_rates,
 )
 
@@ -401,8 +402,8 @@ def trend_cache_seconds() -> int:
 
 def _trend(user, scope: Scope, last_month: dt.date) -> list[dict]:
     """The intake, the received count and the resolution and satisfaction rates of the 12
-    months up to `last_month`: one grouped query over the events and one over the cases, for
-    the months not in the cache (ended months are kept `trend_cache_seconds()`; the current
+    months up to `last_month`: grouped queries over the events and over the cases, for the
+    months not in the cache (ended months are kept `trend_cache_seconds()`; the current
     one is always counted afresh)."""
     first = _shift_month(last_month, -(TREND_MONTHS - 1))
     months = [_shift_month(first, i) for i in range(TREND_MONTHS)]
@@ -418,30 +419,15 @@ def _trend(user, scope: Scope, last_month: dt.date) -> list[dict]:
     missing = [m for m in months if key(m) not in cached]
     fresh: dict[dt.date, dict] = {}
     if missing:
-        start, end = _instant(missing[0]), _instant(_shift_month(missing[-1], 1))
         span = [m for m in months if missing[0] <= m <= missing[-1]]  # consecutive, cached ones included
-        feedback = Q(action__in=FEEDBACK_ACTIONS)
-        received = _received(scope.unit)
-        rows = (
-            CaseEvent.objects.filter(at__gte=start, at__lt=end)
-            .filter(received | (_credited(scope.unit) & feedback))
-            .order_by()
-            .annotate(month=_month_of("at", span))
-            .values("month")
-            .annotate(
-                received=Count("id", filter=received),
-                feedbacks=Count("id", filter=feedback),
-                resolved=Count("id", filter=feedback & Q(resolved=True)),
-                satisfied=Count("id", filter=feedback & Q(outcome="satisfied")),
-                basic=Count("id", filter=feedback & Q(outcome="basic")),
-            )
-        )
-        by_month = {row["month"]: row for row in rows}
-        intake = {
-            row["month"]: row["n"]
-            for row in Case.objects.visible_to(user).filter(submitted_at__gte=start, submitted_at__lt=end)
-            .order_by().annotate(month=_month_of("submitted_at", span)).values("month").annotate(n=Count("id"))
-        }
+        # A few months per statement, the statements at once (`read_in_parallel`): each is a
+        # range of the (action, at) index, and a year of them is a million entries at a
+        # million cases.
+        chunks = [span[i:i + TREND_MONTHS_PER_READ] for i in range(0, len(span), TREND_MONTHS_PER_READ)]
+        by_month, intake = {}, {}
+        for events, cases in read_in_parallel([lambda chunk=chunk: _trend_counts(user, scope, chunk) for chunk in chunks]):
+            by_month.update(events)
+            intake.update(cases)
         for month in missing:
             row = by_month.get(month.isoformat(), {})
             feedbacks = row.get("feedbacks", 0)
@@ -456,6 +442,43 @@ def _trend(user, scope: Scope, last_month: dt.date) -> list[dict]:
         if seconds > 0:
             cache.set_many({key(m): fresh[m] for m in missing if m < this_month}, seconds)
     return [fresh[m] if m in fresh else cached[key(m)] for m in months]
+
+
+TREND_MONTHS_PER_READ = 4
+
+
+def _trend_counts(user, scope: Scope, months: list[dt.date]) -> tuple[dict, dict]:
+    """For consecutive `months`: the counts behind the trend by month (received, the
+    residents' answers and their verdicts) from the events, and the intake from the cases."""
+    start, end = _instant(months[0]), _instant(_shift_month(months[-1], 1))
+    feedback = Q(action__in=FEEDBACK_ACTIONS)
+    if scope.unit is None:
+        wanted = Q(action__in=["dispatch", "delegate", *FEEDBACK_ACTIONS])  # one index range per action
+    else:
+        wanted = _received(scope.unit) | (_credited(scope.unit) & feedback)
+    rows = (
+        CaseEvent.objects.filter(at__gte=start, at__lt=end).filter(wanted)
+        .order_by()
+        .annotate(month=_month_of("at", months))
+        .values("month", "action", "outcome", "resolved")
+        .annotate(n=Count("id"))
+    )
+    by_month: dict[str, dict] = {}
+    for row in rows:
+        counts = by_month.setdefault(row["month"], {"received": 0, "feedbacks": 0, "resolved": 0, "satisfied": 0, "basic": 0})
+        if row["action"] in FEEDBACK_ACTIONS:
+            counts["feedbacks"] += row["n"]
+            counts["resolved"] += row["n"] if row["resolved"] else 0
+            if row["outcome"] in ("satisfied", "basic"):
+                counts[row["outcome"]] += row["n"]
+        else:
+            counts["received"] += row["n"]
+    intake = {
+        row["month"]: row["n"]
+        for row in Case.objects.visible_to(user).filter(submitted_at__gte=start, submitted_at__lt=end)
+        .order_by().annotate(month=_month_of("submitted_at", months)).values("month").annotate(n=Count("id"))
+    }
+    return by_month, intake
 
 
 def _month_of(field: str, months: list[dt.date]) -> DbCase:
@@ -530,7 +553,12 @@ def district_overview(*, user, month: dt.date, start: dt.date | None = None, end
     today = timezone.localdate()
     tomorrow = today + dt.timedelta(days=1)
     visible = Case.objects.visible_to(user)
-    rates = _rates_for(scope.unit, period.start, period.end)
+    # The rates and the trend at once, each running its own statements at once on their own
+    # connections: outside the tuned transaction below.
+    rates, trend = read_in_parallel(
+        [lambda: _rates_for(scope.unit, period.start, period.end), lambda: _trend(user, scope, period.last_day.replace(day=1))],
+        tuned=False,
+    )
     with tuned_reads(visible.db):
         return {
             "scope": scope,
@@ -547,7 +575,7 @@ def district_overview(*, user, month: dt.date, start: dt.date | None = None, end
             "figures": {key: figure_of(rates, key) for key, m in METRICS.items() if m.kind == "event" and key != "closed"},
             "closed": anchor_events(metric="closed", unit=scope.unit, start=period.start, end=period.end).count(),
             "intake": visible.filter(_intake_filter("intake", period.start, period.end)).count(),
-            "trend": _trend(user, scope, period.last_day.replace(day=1)),
+            "trend": trend,
             "categories": _categories(visible, period.start, period.end),
             "channels": _channels(visible, period.start, period.end),
         }

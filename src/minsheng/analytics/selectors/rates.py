@@ -224,24 +224,11 @@ def _run(sql: str, params) -> list[tuple]:
 def _tallies(*, start, end, group: str, ids: Iterable[int] | None = None) -> dict[int | None, Tally]:
     """Counts per group key (unit id, street id, community id, or 0 for the district).
 
-    Three statements (plain counts, responses, replies). Outside a transaction they run at
-    once on three connections: each is a scan of its own rows, and together they take the
-    time of the longest (both drivers release the GIL while the database works). Inside a
-    transaction (a test, a caller's atomic block) they run one after the other on the
-    caller's connection, which sees its uncommitted rows."""
+    Three statements (plain counts, responses, replies), each a scan of its own rows, run at
+    once where they can be (`read_in_parallel`)."""
     start, end, ids = _as_instant(start), _as_instant(end), (list(ids) if ids is not None else None)
     parts = (_count_events, _count_responses, _count_replies)
-    if not connection.in_atomic_block and PARALLEL and _may_read_in_parallel():
-        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-            results = list(pool.map(lambda part: _on_own_connection(part, start, end, group, ids), parts))
-    elif connection.vendor == "postgresql":
-        with transaction.atomic():  # SET LOCAL lasts until its end
-            _tune(connection)
-            results = [part(start, end, group, ids) for part in parts]
-    else:
-        # No transaction on SQLite: the embedded deployment begins them IMMEDIATE, which
-        # would make this read wait for writers and block them.
-        results = [part(start, end, group, ids) for part in parts]
+    results = read_in_parallel([lambda part=part: part(start, end, group, ids) for part in parts])
     tallies: dict[int | None, Tally] = {}
     for result in results:
         for key, counts in result.items():
@@ -272,16 +259,40 @@ def _may_read_in_parallel() -> bool:
     return False
 
 
-def _on_own_connection(part, start, end, group, ids):
-    """Run one part on this worker thread's own connection, then close it: on PostgreSQL in
-    its own tuned transaction; on SQLite in autocommit (a read needs no transaction, and the
-    embedded deployment begins them IMMEDIATE, which would make it wait for writers)."""
+def read_in_parallel(reads: list, *, tuned: bool = True) -> list:
+    """The results of `reads` (callables that query the database), in order. Outside a
+    transaction, each runs on its own connection at once (both drivers release the GIL while
+    the database works, so they take the time of the longest); inside one (a test, a caller's
+    atomic block) one after the other on the caller's connection, which sees its uncommitted
+    rows. PostgreSQL reads run in a tuned transaction (`_tune`); SQLite reads in autocommit —
+    the embedded deployment begins transactions IMMEDIATE, which would make a read wait for
+    writers and block them. `tuned=False` leaves each thread outside any transaction, for
+    reads that themselves call `read_in_parallel`."""
+    if len(reads) > 1 and not connection.in_atomic_block and PARALLEL and _may_read_in_parallel():
+        with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+            return list(pool.map(_on_own_connection if tuned else _closing_connection, reads))
+    if connection.vendor == "postgresql" and tuned:
+        with transaction.atomic():  # SET LOCAL lasts until its end
+            _tune(connection)
+            return [read() for read in reads]
+    return [read() for read in reads]
+
+
+def _closing_connection(read):
+    try:
+        return read()
+    finally:
+        connection.close()
+
+
+def _on_own_connection(read):
+    """Run one read on this worker thread's own connection, then close it."""
     try:
         if connection.vendor != "postgresql":
-            return part(start, end, group, ids)
+            return read()
         with transaction.atomic():
             _tune(connection)
-            return part(start, end, group, ids)
+            return read()
     finally:
         connection.close()
 
