@@ -31,8 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
-from django.db.models import Case as DbCase
-from django.db.models import CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -448,46 +447,32 @@ TREND_MONTHS_PER_READ = 4
 
 
 def _trend_counts(user, scope: Scope, months: list[dt.date]) -> tuple[dict, dict]:
-    """For consecutive `months`: the counts behind the trend by month (received, the
-    residents' answers and their verdicts) from the events, and the intake from the cases."""
-    start, end = _instant(months[0]), _instant(_shift_month(months[-1], 1))
+    """For each of `months`: the counts behind the trend (received, the residents' answers
+    and their verdicts) from the events, and the intake from the cases. A month at a time,
+    plain conditional counts over one index range: grouping a year of events by a computed
+    month cost fifteen times as much on SQLite as counting them."""
     feedback = Q(action__in=FEEDBACK_ACTIONS)
+    received = _received(scope.unit)
     if scope.unit is None:
         wanted = Q(action__in=["dispatch", "delegate", *FEEDBACK_ACTIONS])  # one index range per action
     else:
-        wanted = _received(scope.unit) | (_credited(scope.unit) & feedback)
-    rows = (
-        CaseEvent.objects.filter(at__gte=start, at__lt=end).filter(wanted)
-        .order_by()
-        .annotate(month=_month_of("at", months))
-        .values("month", "action", "outcome", "resolved")
-        .annotate(n=Count("id"))
-    )
-    by_month: dict[str, dict] = {}
-    for row in rows:
-        counts = by_month.setdefault(row["month"], {"received": 0, "feedbacks": 0, "resolved": 0, "satisfied": 0, "basic": 0})
-        if row["action"] in FEEDBACK_ACTIONS:
-            counts["feedbacks"] += row["n"]
-            counts["resolved"] += row["n"] if row["resolved"] else 0
-            if row["outcome"] in ("satisfied", "basic"):
-                counts[row["outcome"]] += row["n"]
-        else:
-            counts["received"] += row["n"]
-    intake = {
-        row["month"]: row["n"]
-        for row in Case.objects.visible_to(user).filter(submitted_at__gte=start, submitted_at__lt=end)
-        .order_by().annotate(month=_month_of("submitted_at", months)).values("month").annotate(n=Count("id"))
-    }
+        wanted = received | (_credited(scope.unit) & feedback)
+    visible = Case.objects.visible_to(user)
+    by_month, intake = {}, {}
+    for month in months:
+        start, end = _instant(month), _instant(_shift_month(month, 1))
+        by_month[month.isoformat()] = (
+            CaseEvent.objects.filter(at__gte=start, at__lt=end).filter(wanted).order_by()
+            .aggregate(
+                received=Count("id", filter=received),
+                feedbacks=Count("id", filter=feedback),
+                resolved=Count("id", filter=feedback & Q(resolved=True)),
+                satisfied=Count("id", filter=feedback & Q(outcome="satisfied")),
+                basic=Count("id", filter=feedback & Q(outcome="basic")),
+            )
+        )
+        intake[month.isoformat()] = visible.filter(submitted_at__gte=start, submitted_at__lt=end).count()
     return by_month, intake
-
-
-def _month_of(field: str, months: list[dt.date]) -> DbCase:
-    """The month (its first day as ISO text) a timestamp falls in, among consecutive
-    `months`, as comparisons with their local-midnight bounds: plain SQL on every backend,
-    where truncating to the month in the district's time zone is a function call per row on
-    SQLite (Django's Python implementation) — a cost that grew with every month of the trend."""
-    whens = [When(**{f"{field}__lt": _instant(_shift_month(m, 1))}, then=Value(m.isoformat())) for m in months[:-1]]
-    return DbCase(*whens, default=Value(months[-1].isoformat()), output_field=CharField())
 
 
 def _categories(visible: QuerySet, start, end) -> list[dict]:
