@@ -3,6 +3,7 @@ idempotency keys."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -291,3 +292,18 @@ def test_rating_needs_the_phone_digits(cases):
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
     case.refresh_from_db()
     assert case.state == CaseState.AWAITING_FEEDBACK
+
+
+def test_a_database_outage_is_a_json_503_and_nothing_is_saved(monkeypatch):
+    from django.db import OperationalError
+
+    def outage(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    # The database goes away under the submission itself: the service raises what the driver does.
+    monkeypatch.setattr("minsheng.api.rest.public.public_appeal_submit", outage)
+    response = Client().post("/api/v1/public/appeals", json.dumps({"text": "小区门口路灯坏了很久没人修", "phone": "13812345678"}),
+                             content_type="application/json")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.json()["code"] == "unavailable"
+    assert Case.objects.count() == 0

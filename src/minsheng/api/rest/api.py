@@ -1,6 +1,9 @@
 """The REST API: one NinjaAPI with the residents', staff, meta and webhook routers, token
 authentication by default, and every error as {"code", "message"}."""
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.shortcuts import render as render_page
 from ninja import NinjaAPI
@@ -26,10 +29,14 @@ DESCRIPTION = """
 * **Staff and systems**: `Authorization: Bearer <token>` (made with `minsheng token create USERNAME`).
   A token acts as its owner: the same role, unit and data scope as on the workbench.
 * Errors: `{"code", "message"}` — `unauthorized` 401, `not_allowed` 403, `not_found` 404,
-  `stale` 409, `invalid` 422, `rate_limited` 429.
+  `stale` 409, `invalid` 422, `rate_limited` 429, `unavailable` 503 (the database could not be
+  reached: nothing was saved; retry, with the same `Idempotency-Key` for a submission).
 
 See also Open311 GeoReport v2 under `/open311/v2/` and docs/api.md.
 """
+
+
+logger = logging.getLogger(__name__)
 
 
 class OfflineSwagger(DocsBase):
@@ -92,6 +99,17 @@ def rate_limited(request, exc):
 @api.exception_handler(UnsupportedMediaType)
 def unsupported_media_type(request, exc):
     return _error(request, 415, "unsupported_media_type", "请以 application/json 或 multipart/form-data 提交。")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request, exc):
+    # A restart or failover of the database: the transaction was rolled back whole, so the
+    # caller is told to retry, in the API's own format rather than a bare error page.
+    logger.error("database unavailable during %s %s: %s", request.method, request.path, exc)
+    response = _error(request, 503, "unavailable", "服务暂时不可用，请求未保存，请稍后重试。")
+    response["Retry-After"] = "5"
+    return response
 
 
 @api.exception_handler(Http404)
