@@ -68,7 +68,12 @@ pg_ticks() { for p in $(psql -qAt -h 127.0.0.1 -U postgres -c "SELECT pid FROM p
   echo "$p:$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)"; done | tr '\n' ' '; }
 pg_cpu_since() { local t=0 p now was; for entry in $(pg_ticks); do p=${entry%%:*}; now=${entry#*:}
   was=$(tr ' ' '\n' <<< "$1" | sed -n "s/^$p://p"); t=$((t + now - ${was:-0})); done; echo "scale=2; $t / $(getconf CLK_TCK)" | bc; }
-tree_cpu() { local t=0; for p in "$1" $(pgrep -P "$1"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "scale=2; $t / $(getconf CLK_TCK)" | bc; }
+# A process tree's CPU: the root's own and that of its children it has reaped (gunicorn
+# replaces a worker after max_requests: the old one's CPU is then in the master's cutime), plus
+# the live children's.
+tree_cpu() { local t; t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat" 2>/dev/null || echo 0)
+  for p in $(pgrep -P "$1"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo "scale=2; $t / $(getconf CLK_TCK)" | bc; }
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done
 for _ in $(seq 8); do curl -sf "http://127.0.0.1:$PORT/appeal/new/" >/dev/null; done  # warm every web process
 
