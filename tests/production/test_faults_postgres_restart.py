@@ -29,6 +29,7 @@ import pytest
 from django.db import connection  # noqa: F401  (the skipif condition reads it)
 
 from tests.production.private_postgres import PrivateCluster, free_port, private_cluster, why_unavailable
+from tests.production.serving import wait_until_healthy
 
 pytestmark = [
     # It brings its own cluster, so it does not depend on the suite's database: it runs once,
@@ -130,13 +131,7 @@ def test_a_real_postgresql_restart_under_load_fails_cleanly_and_loses_nothing(tm
         attempts: list[Attempt] = []
         unreachable: list[float] = []
         try:
-            for _ in range(120):
-                try:
-                    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    time.sleep(0.5)
+            wait_until_healthy(base)
             warm = submit(base, str(uuid.uuid4()), "计划路菜市场门口垃圾没人清运（开门第一件）", PLACES[0])
             assert warm.status == 201, (warm, (tmp_path / "serve.log").read_text(errors="replace")[-3000:])
             attempts.append(warm)

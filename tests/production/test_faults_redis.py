@@ -25,6 +25,7 @@ from django.db.models import Count
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.core.models import Notification, OutboxMessage
 from tests.core.test_outbox_faults import database_url
+from tests.production.serving import wait_until_healthy
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -99,13 +100,7 @@ def test_with_redis_stopped_submissions_are_accepted_and_side_effects_follow_exa
     statuses: dict[str, list[int]] = {"before": [], "during": [], "after": []}
     phase = ["before"]
     try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
+        wait_until_healthy(base)
         stop_submitting = threading.Event()
         counter = iter(range(10**6))
 
