@@ -221,3 +221,20 @@ def test_reading_the_form_is_not_rate_limited(client, settings):
     client.post("/appeal/new/", appeal())
 
     assert client.get("/appeal/new/").status_code == 200
+
+
+def test_a_database_outage_answers_a_try_again_page_and_saves_nothing(client, monkeypatch):
+    from django.db import OperationalError
+
+    def outage(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    # The database goes away under the filing itself: the service raises what the driver does.
+    monkeypatch.setattr("minsheng.intake.views.appeal_submit_online", outage)
+    response = client.post("/appeal/new/", appeal())
+    page = response.content.decode()
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "服务暂时不可用" in page and "没有保存" in page
+    english = client.post("/appeal/new/", appeal(), HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 503 and "was not saved" in english.content.decode()
+    assert Case.objects.count() == 0

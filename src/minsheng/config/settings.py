@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "minsheng.core.twofactor.TwoFactorMiddleware",
     "minsheng.config.routers.ReplicaReadsMiddleware",
+    "minsheng.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "minsheng.config.urls"
