@@ -125,29 +125,11 @@ def _preparer(field):
 
 
 def _encrypter(field):
-    """`EncryptedTextField.get_prep_value` with the cipher and the authenticated context built
-    once, not once per value (the same stored form: crypto.encrypt)."""
-    import base64
-    import os
-
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+    """`EncryptedTextField.get_prep_value` with the cipher built once, not once per value."""
     from . import crypto
 
-    ring = crypto.keyring()
-    cipher = AESGCM(ring.keys[0][1])
-    context = field.crypto_context.encode("utf-8")
-    prefix = f"{crypto.PREFIX}{ring.current_id}:"
-    encode, urandom = base64.urlsafe_b64encode, os.urandom
-
-    def encrypt(value):
-        if value is None or value == "":
-            return value
-        nonce = urandom(12)
-        sealed = cipher.encrypt(nonce, str(value).encode("utf-8"), context)
-        return prefix + encode(nonce + sealed).decode().rstrip("=")
-
-    return encrypt
+    seal = crypto.encrypter(context=field.crypto_context)
+    return lambda value: value if value is None or value == "" else seal(str(value))
 
 
 def _reserve_ids(table: str, column: str, count: int) -> list[int]:

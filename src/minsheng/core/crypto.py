@@ -138,10 +138,21 @@ def keyring() -> Keyring:
 
 def encrypt(plaintext: str, *, context: str) -> str:
     """Encrypt under the current key; `context` (table.column) is authenticated, not secret."""
+    return encrypter(context=context)(plaintext)
+
+
+def encrypter(*, context: str):
+    """`encrypt` for many values of one column: the cipher and the key's prefix are made once
+    (a bulk import encrypts hundreds of thousands of values)."""
     ring = keyring()
-    nonce = os.urandom(12)
-    sealed = AESGCM(ring.keys[0][1]).encrypt(nonce, plaintext.encode("utf-8"), context.encode("utf-8"))
-    return f"{PREFIX}{ring.current_id}:{base64.urlsafe_b64encode(nonce + sealed).decode().rstrip('=')}"
+    cipher, prefix, associated = AESGCM(ring.keys[0][1]), f"{PREFIX}{ring.current_id}:", context.encode("utf-8")
+
+    def seal(plaintext: str) -> str:
+        nonce = os.urandom(12)
+        sealed = cipher.encrypt(nonce, plaintext.encode("utf-8"), associated)
+        return prefix + base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+    return seal
 
 
 def is_encrypted(stored: str | None) -> bool:
