@@ -193,6 +193,7 @@ def generate(n: int, months: int, seed: int) -> dict:
     from minsheng.cases.episodes import EpisodeWalk, judged_outcome
     from minsheng.cases.models import Case, CaseEvent, Category
     from minsheng.cases.services import district_load_files
+    from minsheng.core.bulk import write_prepared
     from minsheng.core.calendar import get_calendar
     from minsheng.core.models import Unit
     from minsheng.data import GAZETTEER_PATH, TAXONOMY_PATH
@@ -459,8 +460,8 @@ def generate(n: int, months: int, seed: int) -> dict:
                          facts.responded, verdict["outcome"], verdict["resolved"]))
         g1 = time.perf_counter()
         with transaction.atomic():
-            write_rows(connection, Case._meta.db_table, case_columns, case_rows)
-            write_rows(connection, CaseEvent._meta.db_table, event_columns, rows)
+            write_prepared(Case._meta.db_table, case_columns, case_rows)
+            write_prepared(CaseEvent._meta.db_table, event_columns, rows)
         gen_seconds += g1 - g0
         write_seconds += time.perf_counter() - g1
         total_events += len(rows)
@@ -474,17 +475,6 @@ def generate(n: int, months: int, seed: int) -> dict:
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
     return {"seconds": round(time.perf_counter() - t0, 1), "python_seconds": round(gen_seconds, 1),
             "write_seconds": round(write_seconds, 1), "events": total_events}
-
-
-def write_rows(connection, table: str, columns: list[str], rows: list[tuple]) -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" for _ in columns)
-            cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 # ---------------------------------------------------------------- measures

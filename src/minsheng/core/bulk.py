@@ -65,17 +65,23 @@ def insert_tuples(model, names: Sequence[str], rows: Iterable[Sequence], *, ids:
         params = [(*[prepare(value) for prepare, value in zip(preparers, row)], *defaults) for row in rows]
     else:
         params = [(pk, *[prepare(value) for prepare, value in zip(preparers, row)], *defaults) for pk, row in zip(ids, rows)]
-    if not params:
+    write_prepared(meta.db_table, [f.column for f in columns], params)
+
+
+def write_prepared(table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """INSERT rows of values already in the database's form into `table`: COPY on
+    PostgreSQL, one executemany on SQLite."""
+    if not rows:
         return
     quote = connection.ops.quote_name
-    column_list = ", ".join(quote(f.column) for f in columns)
+    column_list = ", ".join(quote(column) for column in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({column_list}) FROM STDIN") as copy:
-                for row in params:
+            with cursor.cursor.copy(f"COPY {quote(table)} ({column_list}) FROM STDIN") as copy:
+                for row in rows:
                     copy.write_row(row)
         else:
-            cursor.executemany(f"INSERT INTO {quote(meta.db_table)} ({column_list}) VALUES ({', '.join(['%s'] * len(columns))})", params)
+            cursor.executemany(f"INSERT INTO {quote(table)} ({column_list}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
 
 
 def reserve_ids(model, count: int) -> list[int]:
