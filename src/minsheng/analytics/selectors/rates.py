@@ -175,25 +175,6 @@ class Epoch(Func):
         raise NotSupportedError("analytics: Epoch() is written for PostgreSQL and SQLite")
 
 
-# The events that set the resolve-by deadline, each writing it into data.resolve_due_at: a
-# dispatch starts the clock, an approved extension moves the deadline then in force, and
-# re-handling (a send-back by the command centre, a reopen by an unsatisfied resident)
-# starts a fresh clock (cases.services._rehandle_updates). The engine records the deadline in
-# force on each reply when it is appended (cases/episodes.py); this filter is for other code
-# that needs those events.
-RESOLVE_CLOCK_ACTIONS = ("dispatch", "decide_extension", "send_back", "feedback_reopen")
-
-
-def sets_resolve_clock() -> Q:
-    """The events of RESOLVE_CLOCK_ACTIONS that did write a deadline (a refused extension does
-    not; nor did re-handling before it restarted the clock)."""
-    return (
-        Q(action="dispatch")
-        | Q(action="decide_extension", data__approved=True, data__has_key="resolve_due_at")
-        | Q(action__in=["send_back", "feedback_reopen"], data__has_key="resolve_due_at")
-    )
-
-
 def on_time() -> Q:
     """An acknowledgement, first contact or reply at or before the deadline it was held to."""
     return Q(at__lte=F("due_at"))
@@ -205,6 +186,9 @@ GROUP_KEYS = {
     "community": "case__community_id",
     "district": None,
 }
+# A response is credited to the unit its episode's dispatch went to, not to the unit (a
+# community, after a delegation) that acknowledged or contacted.
+RESPONSE_GROUP_KEYS = {**GROUP_KEYS, "unit": "episode_unit_id"}
 
 
 def _events(start: dt.datetime, end: dt.datetime, group: str, ids: Iterable[int] | None):
@@ -213,12 +197,6 @@ def _events(start: dt.datetime, end: dt.datetime, group: str, ids: Iterable[int]
     if ids is not None and key is not None:
         qs = qs.filter(**{f"{key}__in": list(ids)})
     return qs.order_by(), (F(key) if key else Value(0, output_field=IntegerField()))
-
-
-def _run(sql: str, params) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _tallies(*, start, end, group: str, ids: Iterable[int] | None = None) -> dict[int | None, Tally]:
@@ -349,7 +327,7 @@ def _count_responses(start: dt.datetime, end: dt.datetime, group: str, ids: list
     #    with the deadline it was held to, and the event that completed a timely response
     #    marked (cases/episodes.py). One range of the (action, episode_at, ...) index; the
     #    credited unit is the dispatch's.
-    key = {"unit": "episode_unit_id", "street": "case__street_id", "community": "case__community_id", "district": None}[group]
+    key = RESPONSE_GROUP_KEYS[group]
     answers = CaseEvent.objects.filter(action__in=["acknowledge", "contact"], episode_at__gte=start, episode_at__lt=end, first_in_episode=True)
     if ids is not None and key is not None:
         answers = answers.filter(**{f"{key}__in": ids})
