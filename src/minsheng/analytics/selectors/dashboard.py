@@ -106,8 +106,8 @@ DISTRICT = "district"
 
 
 def briefing_scope(user) -> str | Unit | None:
-    """The monthly briefing (月度通报) a user may download: DISTRICT for the district's briefing, a street `Unit` for that street's own, None when
-    the user may have no briefing."""
+    """The monthly briefing (月度通报) a user may download: DISTRICT for the district's
+    briefing, a street `Unit` for that street's own, None when the user may have none."""
     if not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser or user.role in (Role.ADMIN, Role.DISPATCHER):
@@ -268,12 +268,12 @@ _EVENT_FILTERS = {
 }
 
 
-def _credited(unit: Unit | None) -> Q:
+def _credited(unit: Unit | None, field: str = "unit_id") -> Q:
     """Events credited to `unit` as the rates credit them (a street office with its
-    communities); no condition for the district."""
+    communities), by the unit in `field`; no condition for the district."""
     if unit is None:
         return Q()
-    return Q(unit_id__in=list(_unit_scope(unit).unit_ids))
+    return Q(**{f"{field}__in": list(_unit_scope(unit).unit_ids)})
 
 
 def _received(unit: Unit | None) -> Q:
@@ -302,8 +302,7 @@ def _anchor_condition(metric: str, unit: Unit | None, start, end) -> Q:
         # A dispatch answered in time has exactly one event marked as completing its response
         # (cases/episodes.py): that event stands for it, found by its dispatch's time and unit
         # through a partial index of those events alone.
-        scope = Q() if unit is None else Q(episode_unit_id__in=list(_unit_scope(unit).unit_ids))
-        return Q(responded=True, episode_at__gte=_instant(start), episode_at__lt=_instant(end)) & scope
+        return Q(responded=True, episode_at__gte=_instant(start), episode_at__lt=_instant(end)) & _credited(unit, "episode_unit_id")
     action = {"replied_on_time": Q(action="reply")}.get(metric) or _EVENT_FILTERS[metric]
     return period & _credited(unit) & action
 

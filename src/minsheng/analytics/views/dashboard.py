@@ -174,7 +174,7 @@ def dashboard_page(request):
         "ranking": ranking,
         "chart_data": chart_data,
         "show_map": bool(streets),  # the district's streets, or a street office's own
-        "briefing_url": _briefing_url(period) if dashboard.briefing_scope(request.user) is not None else None,
+        "briefing_url": _briefing_url(period) if dashboard.may_download_briefing(request.user) else None,
         "prev_month": _month_query(period, -1),
         "next_month": _month_query(period, 1),
     })
