@@ -202,6 +202,7 @@ class PreparedIntake:
 
     suggestion: Any
     duplicates: list[dict]
+    meta: dict
     units: tuple[Category | None, Unit | None, Unit | None, Unit | None]
 
 
@@ -226,8 +227,8 @@ def intake_prepare_many(*, cases: Sequence[Case]) -> dict[int, PreparedIntake]:
     prepared = {}
     for case, suggestion in zip(ordered, suggestions):
         duplicates = _duplicate_rows(suggestion.duplicates, exclude=case.pk, cases=candidates)
-        prepared[case.pk] = PreparedIntake(suggestion=suggestion, duplicates=duplicates,
-                                           units=units.for_meta(suggestion_meta(suggestion, duplicates)))
+        meta = suggestion_meta(suggestion, duplicates)
+        prepared[case.pk] = PreparedIntake(suggestion=suggestion, duplicates=duplicates, meta=meta, units=units.for_meta(meta))
     return prepared
 
 
@@ -246,8 +247,7 @@ def intake_process(*, case: Case, auto_dispatch: bool = True, prepared: Prepared
         meta = suggestion_meta(suggestion, duplicates)
         category, street, community, unit = _units_for(meta)
     else:
-        suggestion, duplicates = prepared.suggestion, prepared.duplicates
-        meta = suggestion_meta(suggestion, duplicates)
+        suggestion, duplicates, meta = prepared.suggestion, prepared.duplicates, prepared.meta
         category, street, community, unit = prepared.units
     case_services.case_record_suggestion(case=case, meta=meta, category=category, urgency=suggestion.urgency, street=street, community=community)
     outcome = IntakeOutcome(meta=meta, duplicates=duplicates)
@@ -446,27 +446,18 @@ def bulk_outcomes(*, suggestions: list, marker: str, auto_dispatch: bool = True)
     indexed under (marker, index) keys (see intake_suggest_many). A bulk import may compute
     the suggestions in another process (engine.suggest_many) and decide here."""
     existing_ids = {key for s in suggestions for key, _ in s.duplicates if not isinstance(key, tuple)}
-    existing = {
-        c.pk: c for c in Case.objects.filter(pk__in=existing_ids, state__in=OPEN_STATES).only("pk", "tracking_code", "text", "state", "reporter_count")
-    }
+    existing = {c.pk: c for c in Case.objects.filter(pk__in=existing_ids, state__in=OPEN_STATES).only(*_DUPLICATE_FIELDS)}
     cache = _UnitCache()
     threshold = settings.MINSHENG_AUTO_DISPATCH_THRESHOLD
     outcomes = []
     for suggestion in suggestions:
-        duplicates = [
-            {"case_id": c.pk, "tracking_code": c.tracking_code, "similarity": round(float(sim), 3), "summary": c.summary,
-             "state": c.state, "reporter_count": c.reporter_count}
-            for key, sim in suggestion.duplicates if not isinstance(key, tuple) and (c := existing.get(key)) is not None
-        ]
+        # The batch's own keys are tuples, never among `existing`: only open cases are listed.
+        duplicates = _duplicate_rows(suggestion.duplicates, cases=existing)
         in_batch = [key[1] for key, _ in suggestion.duplicates if isinstance(key, tuple) and key[0] == marker]
         meta = suggestion_meta(suggestion, duplicates)
-        sub = meta["subcategory"][0][0] if meta.get("subcategory") else None
-        loc = meta.get("location") or {}
-        street = cache.units.get(("street", loc.get("street"))) if loc.get("street") else None
-        community = cache.units.get(("community", loc.get("community"))) if loc.get("community") else None
+        category, street, community, unit = cache.for_meta(meta)
         if community is not None and (street is None or community.parent_id != street.pk):
             community = None
-        unit = cache.unit(meta.get("unit"))
         if not auto_dispatch:
             reason = "manual"
         elif unit is None:
@@ -478,7 +469,7 @@ def bulk_outcomes(*, suggestions: list, marker: str, auto_dispatch: bool = True)
         else:
             reason = "auto"
         outcomes.append(BulkOutcome(
-            meta=meta, category=cache.subcategories.get(sub) if sub else None, urgency=suggestion.urgency,
+            meta=meta, category=category, urgency=suggestion.urgency,
             street=street, community=community, unit=unit, auto_dispatch=reason == "auto", reason=reason,
             batch_duplicates=in_batch,
         ))
