@@ -47,3 +47,9 @@ def file_response(stored: FieldFile, *, content_type: str, download_name: str) -
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = CACHE_CONTROL
     return response
+
+
+def stored_file_response(record) -> HttpResponse:
+    """`file_response` for an uploaded-file record (a case's `Attachment`, a channel's photo):
+    its file, its checked content type, and its stored name for the download."""
+    return file_response(record.file, content_type=record.content_type, download_name=record.stored_name)

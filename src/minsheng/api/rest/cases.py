@@ -8,7 +8,7 @@ from minsheng.cases.errors import ActionNotAllowed, StaleCase
 from minsheng.cases.models import Case
 from minsheng.cases.services import allowed_actions, refusal
 from minsheng.cases.workflow import TRANSITIONS
-from minsheng.core.protected_media import file_response
+from minsheng.core.protected_media import stored_file_response
 
 from ..errors import NotFound
 from ..selectors import case_for_api, case_page, handling_units, subcategories
@@ -83,7 +83,7 @@ def case_attachment(request, case_id: int = Path(..., ge=1, le=MAX_ID), attachme
     attachment = case.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound("没有这个附件，或您无权查看。")
-    return file_response(attachment.file, content_type=attachment.content_type, download_name=attachment.stored_name)
+    return stored_file_response(attachment)
 
 
 def _register(action: str) -> None:

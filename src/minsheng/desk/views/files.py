@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from minsheng.cases import selectors as case_selectors
 from minsheng.cases.models import Attachment
-from minsheng.core.protected_media import file_response
+from minsheng.core.protected_media import stored_file_response
 
 
 @login_required
@@ -19,4 +19,4 @@ def case_attachment(request, pk: int):
         attachment = case_selectors.attachment_for_user(user=request.user, pk=pk)
     except Attachment.DoesNotExist:
         raise Http404("no such attachment") from None
-    return file_response(attachment.file, content_type=attachment.content_type, download_name=attachment.stored_name)
+    return stored_file_response(attachment)
