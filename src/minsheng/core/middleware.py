@@ -10,6 +10,18 @@ from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
 
+#: The errors that mean the database could not be reached, and when to try again (seconds).
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER = "5"
+
+
+def mark_unavailable(request, exception, response: HttpResponse) -> HttpResponse:
+    """Log the outage and mark `response` (a 503, in the page's or the API's format) with
+    when to try again."""
+    logger.error("database unavailable during %s %s: %s", request.method, request.path, exception)
+    response["Retry-After"] = RETRY_AFTER
+    return response
+
 
 class DatabaseUnavailableMiddleware:
     """A page request that fails because the database cannot be reached (a restart, a
@@ -25,9 +37,6 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, (OperationalError, InterfaceError)):
+        if not isinstance(exception, UNAVAILABLE_ERRORS):
             return None
-        logger.error("database unavailable during %s %s: %s", request.method, request.path, exception)
-        response = HttpResponse(render_to_string("unavailable.html"), status=503)
-        response["Retry-After"] = "5"
-        return response
+        return mark_unavailable(request, exception, HttpResponse(render_to_string("unavailable.html"), status=503))

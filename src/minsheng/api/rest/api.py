@@ -1,8 +1,6 @@
 """The REST API: one NinjaAPI with the residents', staff, meta and webhook routers, token
 authentication by default, and every error as {"code", "message"}."""
 
-import logging
-
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.shortcuts import render as render_page
@@ -12,6 +10,7 @@ from ninja.openapi.docs import DocsBase
 
 from minsheng.cases.errors import CaseError
 from minsheng.core.calendar import CalendarOutOfRange
+from minsheng.core.middleware import mark_unavailable
 
 from ..errors import status_for
 from . import cases, public, webhooks
@@ -34,9 +33,6 @@ DESCRIPTION = """
 
 See also Open311 GeoReport v2 under `/open311/v2/` and docs/api.md.
 """
-
-
-logger = logging.getLogger(__name__)
 
 
 class OfflineSwagger(DocsBase):
@@ -105,11 +101,8 @@ def unsupported_media_type(request, exc):
 @api.exception_handler(InterfaceError)
 def database_unavailable(request, exc):
     # A restart or failover of the database: the transaction was rolled back whole, so the
-    # caller is told to retry, in the API's own format rather than a bare error page.
-    logger.error("database unavailable during %s %s: %s", request.method, request.path, exc)
-    response = _error(request, 503, "unavailable", "服务暂时不可用，请求未保存，请稍后重试。")
-    response["Retry-After"] = "5"
-    return response
+    # caller is told to retry, in the API's own format rather than the site's page.
+    return mark_unavailable(request, exc, _error(request, 503, "unavailable", "服务暂时不可用，请求未保存，请稍后重试。"))
 
 
 @api.exception_handler(Http404)
