@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from minsheng.cases.bulk_intake import IntakeResult, existing_keys
 from minsheng.cases.errors import InvalidInput
-from minsheng.cases.models import Case
-from minsheng.cases.bulk_intake import IntakeResult
 from minsheng.cases.services import BulkCase, cases_intake_many
 from minsheng.core.models import User
 
@@ -137,12 +136,11 @@ def _gc_frozen():
         gc.unfreeze()
 
 
-def _new_rows(rows: Sequence[CheckedRow]) -> tuple[list[CheckedRow], int]:
-    """The rows not imported before (nor earlier in this file), and how many were."""
-    taken: set[str] = set()
-    keys = [r.key for r in rows]
-    for start in range(0, len(keys), 2000):
-        taken.update(Case.objects.filter(idempotency_key__in=keys[start:start + 2000]).values_list("idempotency_key", flat=True))
+def _new_rows(rows: Sequence[CheckedRow], taken: set[str] | None = None) -> tuple[list[CheckedRow], int]:
+    """The rows not imported before (nor earlier in this file), and how many were. `taken`:
+    the keys already seen, kept across calls for a file handed over in parts (it grows)."""
+    taken = set() if taken is None else taken
+    taken.update(existing_keys([r.key for r in rows]))
     todo = []
     for row in rows:
         if row.key not in taken:
@@ -300,12 +298,7 @@ class SuggestionsAhead:
         _FORKED.clear()
 
     def _compare(self) -> None:
-        keys = [row.key for row in self._pending]
-        self._taken.update(Case.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-        for row in self._pending:
-            if row.key not in self._taken:
-                self._taken.add(row.key)
-                self.todo.append(row)
+        self.todo.extend(_new_rows(self._pending, self._taken)[0])
         self._pending = []
         self._send()
 
