@@ -80,6 +80,20 @@ def test_cases_submitted_elsewhere_are_found_as_duplicates():
     assert [r["tracking_code"] for r in rows] == [first.tracking_code]
 
 
+def test_routing_a_case_leaves_newer_waiting_cases_to_their_own_routing(settings):
+    """A worker routing a backlog must not classify the appeals still waiting behind the one
+    it routes (their own routing does it): each appeal goes through the engine once."""
+    settings.MINSHENG_AUTO_DISPATCH_THRESHOLD = 0.0
+    first = submit("计划路菜市场门口垃圾堆了三天没人清运，臭气熏天", "计划路菜市场")
+    waiting = submit("计划路菜市场门口的垃圾三天都没人清运了，太臭了", "计划路菜市场")
+    services.intake_process(case=first)
+    index = services._holder.engine.dup_index
+    assert first.pk in index and waiting.pk not in index
+    outcome = services.intake_process(case=waiting)
+    assert waiting.pk in index
+    assert outcome.reason == "possible_duplicate" and outcome.duplicates[0]["tracking_code"] == first.tracking_code
+
+
 def test_closed_cases_are_not_offered_as_duplicates(users):
     first = submit("计划路菜市场门口垃圾堆了三天没人清运，臭气熏天", "计划路菜市场")
     services.dispatch_engine()

@@ -181,3 +181,49 @@ def test_a_backlog_is_routed_in_one_batch_each_case_once_and_a_repeat_is_seen(us
     assert outbox_process() == 4
     assert [(events(case, "suggest"), events(case, "dispatch"), Case.objects.get(pk=case.pk).version) for case in cases] == before
     assert Notification.objects.filter(text__contains=first.tracking_code).count() == 1
+
+
+def test_suggestions_recorded_for_a_batch_are_written_as_one_by_one(users, settings):
+    """The batch writes the rows `case_record_suggestion` writes for one case: the same case
+    fields, suggest event, outbox message and audit entry (only ids and times differ)."""
+    from minsheng.core.models import AuditEntry
+    from minsheng.core.services import audit_verify_chain
+
+    settings.MINSHENG_AUTO_DISPATCH_THRESHOLD = 1.01  # every case left to a dispatcher: the batch's own writer
+    text = "碧沙岗公园北门的路灯坏了好几天，晚上很黑"
+
+    def filed() -> Case:
+        code = Client().post("/api/v1/public/appeals", {"text": text, "address": "碧沙岗公园北门"},
+                             content_type="application/json").json()["tracking_code"]
+        return Case.objects.get(tracking_code=code)
+
+    def written(case: Case) -> dict:
+        case.refresh_from_db()
+        event = CaseEvent.objects.get(case=case, action="suggest")
+        message = OutboxMessage.objects.get(topic="case.suggest", payload__case_id=case.pk)
+        entry = AuditEntry.objects.get(action="case.suggest", target=f"case:{case.tracking_code}")
+        fields = {name: getattr(event, name) for name in (
+            "from_state", "to_state", "actor_id", "actor_kind", "actor_unit_id", "unit_id", "reason", "data", "is_public",
+            "episode_at", "episode_unit_id", "due_at", "first_in_episode", "responded", "outcome", "resolved")}
+        meta = {k: v for k, v in case.dispatch_meta.items() if k != "duplicates"}
+        return {
+            "event": fields, "case": (case.state, case.version, case.category_id, case.urgency, case.street_id, case.community_id, meta),
+            "message": {**message.payload, "case_id": "*", "event_id": message.payload["event_id"] == event.pk, "tracking_code": "*"},
+            "audit": (entry.actor_id, entry.actor_name, {**entry.detail, "event_id": entry.detail["event_id"] == event.pk}),
+        }
+
+    alone = filed()
+    assert case_route(case_id=alone.pk) is True  # one by one, through the engine's transition
+    outbox_process()  # its routing message finds the work done
+    dispatch_services.engine_reset()  # the batch's cases meet no earlier one in the duplicate index
+    batch = [filed(), filed()]
+    outbox_process()
+
+    one_by_one = written(alone)
+    assert CaseEvent.objects.filter(case=alone, action="suggest").count() == 1
+    for case in batch:
+        got = written(case)
+        assert got["case"][:6] == one_by_one["case"][:6], (got["case"], one_by_one["case"])
+        assert got["case"][6] == one_by_one["case"][6], [(k, got["case"][6].get(k), v) for k, v in one_by_one["case"][6].items() if got["case"][6].get(k) != v]
+        assert got == one_by_one
+    assert audit_verify_chain() == []

@@ -595,17 +595,87 @@ def case_record_suggestion(
 ) -> CaseEvent:
     """Store the dispatch engine's suggestions on a new case (智能分拨建议) and pre-fill the
     classification fields the submitter left empty. The dispatcher still confirms them."""
-    updates: dict[str, Any] = {"dispatch_meta": meta}
-    if case.category_id is None and category is not None:
-        updates["category"] = category
-    if urgency and case.urgency == Urgency.NORMAL and urgency != Urgency.NORMAL:
-        updates["urgency"] = urgency
-    if case.street_id is None and street is not None:
-        updates["street"] = street
-        if community is not None and community.parent_id == street.pk:
-            updates["community"] = community
-    data = {k: meta.get(k) for k in ("model_version", "unit", "unit_confidence") if k in meta}
-    return _transition(case=case, actor=SYSTEM, action="suggest", data=data, updates=updates)
+    return _transition(case=case, actor=SYSTEM, action="suggest", data=_suggestion_data(meta),
+                       updates=_suggestion_updates(case, Suggested(meta, category, urgency, street, community)))
+
+
+@dataclass(frozen=True)
+class Suggested:
+    """What the dispatch engine suggests for one case: `case_record_suggestion`'s arguments."""
+
+    meta: dict
+    category: Category | None = None
+    urgency: str | None = None
+    street: Unit | None = None
+    community: Unit | None = None
+
+
+def _suggestion_updates(case: Case, suggested: Suggested) -> dict[str, Any]:
+    updates: dict[str, Any] = {"dispatch_meta": suggested.meta}
+    if case.category_id is None and suggested.category is not None:
+        updates["category"] = suggested.category
+    if suggested.urgency and case.urgency == Urgency.NORMAL and suggested.urgency != Urgency.NORMAL:
+        updates["urgency"] = suggested.urgency
+    if case.street_id is None and suggested.street is not None:
+        updates["street"] = suggested.street
+        if suggested.community is not None and suggested.community.parent_id == suggested.street.pk:
+            updates["community"] = suggested.community
+    return updates
+
+
+def _suggestion_data(meta: dict) -> dict:
+    return {k: meta.get(k) for k in ("model_version", "unit", "unit_confidence") if k in meta}
+
+
+#: The case fields `case_record_suggestions_many` reads and may write.
+SUGGESTION_FIELDS = ("pk", "tracking_code", "state", "version", "main_unit_id", "category_id", "urgency", "street_id",
+                     "community_id", "dispatch_meta")
+
+
+def case_record_suggestions_many(items: Sequence[tuple[Case, Suggested]]) -> int:
+    """`case_record_suggestion` for many new cases at once (the worker routing a batch of
+    appeals): the same checks, the same case fields, suggest events, outbox messages and audit
+    entries, written as one UPDATE and one INSERT per table instead of a dozen statements per
+    case. A suggestion is a side action (no state change, no version bump), so no other case
+    of the batch depends on it.
+
+    The caller holds the cases' row locks (select_for_update in its transaction) and loaded at
+    least SUGGESTION_FIELDS. Raises, writing nothing, if the engine refuses any of them.
+    Returns how many were recorded."""
+    from minsheng.core.bulk import insert_tuples, reserve_ids
+    from minsheng.core.models import OutboxMessage
+    from minsheng.core.services import outbox_nudge
+
+    from .bulk_intake import EVENT_COLUMNS, OUTBOX_COLUMNS
+
+    if not items:
+        return 0
+    transition = TRANSITIONS["suggest"]
+    now = timezone.now()
+    changed: list[Case] = []
+    events, outcome = [], judged_outcome("suggest", None)
+    for case, suggested in items:
+        why = refusal(SYSTEM, "suggest", case)
+        if why:
+            raise ActionNotAllowed(why)
+        for name, value in _suggestion_updates(case, suggested).items():
+            setattr(case, name, value)
+        changed.append(case)
+        events.append((case.pk, "suggest", case.state, case.state, None, "system", None, case.main_unit_id, "",
+                       _suggestion_data(suggested.meta), transition.public, now, *outcome.values()))
+    assert transition.target is None and "suggest" not in MEASURED_ACTIONS  # a side action without episode facts
+    Case.objects.bulk_update(changed, ["dispatch_meta", "category", "urgency", "street", "community"])
+    event_ids = reserve_ids(CaseEvent, len(events))
+    insert_tuples(CaseEvent, (*EVENT_COLUMNS, *outcome), events, ids=event_ids)
+    insert_tuples(OutboxMessage, OUTBOX_COLUMNS, [
+        ("case.suggest", {"case_id": case.pk, "event_id": event_id, "tracking_code": case.tracking_code, "to_state": case.state}, now, now)
+        for case, event_id in zip(changed, event_ids)
+    ])
+    transaction.on_commit(outbox_nudge)
+    for case, event_id in zip(changed, event_ids):
+        audit_record(action="case.suggest", actor_name="system", target=f"case:{case.tracking_code}",
+                     detail={"event_id": event_id, "from": case.state, "to": case.state})
+    return len(changed)
 
 
 def case_add_note(*, case: Case, acting_user: User, text: str, expected_version: int | None = None) -> CaseEvent:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
@@ -95,6 +97,10 @@ def _lock_audit_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
 
 
+#: Entries appended while a delivery of several outbox messages runs (`audit_appends_together`).
+_pending_audit: ContextVar[list[AuditEntry] | None] = ContextVar("pending_audit", default=None)
+
+
 @transaction.atomic(savepoint=False)
 def audit_record(*, action: str, actor: User | None = None, target: str = "", detail: dict | None = None, ip: str | None = None,
                  actor_name: str = "") -> AuditEntry:
@@ -103,13 +109,12 @@ def audit_record(*, action: str, actor: User | None = None, target: str = "", de
     Appends are serialised (see `_lock_audit_chain`), so every entry chains onto exactly the
     one before it. Call it last in a transaction: the chain is held until the commit.
     `actor_name` names a non-staff actor ("resident", "system") when there is no user.
+    Inside `audit_appends_together` the entry is only queued, and written with the others.
 
     No savepoint of its own (two round trips on every filing): an append that fails has no
     partial state worth keeping, and the caller's transaction — which the entry records — is
     rolled back with it.
     """
-    _lock_audit_chain()
-    previous_hash = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
     entry = AuditEntry(
         at=timezone.now(),
         actor=actor if actor and actor.pk else None,
@@ -118,11 +123,46 @@ def audit_record(*, action: str, actor: User | None = None, target: str = "", de
         target=target[:200],
         detail=detail or {},
         ip=ip,
-        prev_hash=previous_hash or "",
     )
-    entry.hash = entry.compute_hash()
-    entry.save()
+    pending = _pending_audit.get()
+    if pending is not None:
+        pending.append(entry)
+        return entry
+    _append_to_chain([entry])
     return entry
+
+
+def _append_to_chain(entries: list[AuditEntry]) -> None:
+    _lock_audit_chain()
+    previous_hash = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or ""
+    for entry in entries:
+        entry.prev_hash = previous_hash
+        entry.hash = previous_hash = entry.compute_hash()
+    if len(entries) == 1:
+        entries[0].save()
+    else:
+        AuditEntry.objects.bulk_create(entries)
+
+
+@contextmanager
+def audit_appends_together() -> Iterator[None]:
+    """Within the block, audit entries are queued and appended to the chain in one write at
+    its end, in the order they were recorded. For a transaction that records many events (the
+    worker delivering a batch of outbox messages): the chain's head is then held only for that
+    last write and the commit, not from the first event on — residents' filings, which each
+    append an entry too, are not kept waiting for the whole batch. Use it inside the
+    transaction: an exception leaves the queued entries unwritten, with everything else."""
+    if _pending_audit.get() is not None:  # already inside such a block: the outer one writes
+        yield
+        return
+    pending: list[AuditEntry] = []
+    token = _pending_audit.set(pending)
+    try:
+        yield
+    finally:
+        _pending_audit.reset(token)
+    if pending:
+        _append_to_chain(pending)
 
 
 def audit_verify_chain() -> list[int]:

@@ -76,15 +76,19 @@ def model_dir() -> Path:
     return Path(settings.MINSHENG_DATA_DIR) / "models"
 
 
-def dispatch_engine() -> DispatchEngine:
+def dispatch_engine(*, before: int | None = None) -> DispatchEngine:
     """The process's engine, loading the active model (or training one from the shipped
-    corpus on first use), with its duplicate index in step with the database."""
+    corpus on first use), with its duplicate index in step with the database.
+
+    `before`: the first case about to be routed. Only the cases older than it are brought into
+    the index: the newer ones are still waiting for their own routing, which indexes them, and
+    classifying them here too would do the engine's work twice for every appeal of a backlog."""
     with _holder.lock:
         if _holder.engine is None:
             _holder.engine = build_engine(model_dir=model_dir())
             _holder.version = _holder.engine.classifier.version
             _holder.last_case_id = 0
-        _sync_index(_holder)
+        _sync_index(_holder, upto=None if before is None else before - 1)
         return _holder.engine
 
 
@@ -101,16 +105,17 @@ def _index_fields(case_row: dict) -> dict:
     return {"topic": topic, "place": meta.get("place"), "urgency": meta.get("urgency_probability")}
 
 
-def _sync_index(holder: _EngineHolder) -> None:
+def _sync_index(holder: _EngineHolder, upto: int | None = None) -> None:
     engine = holder.engine
     since = timezone.now() - dt.timedelta(days=DUPLICATE_WINDOW_DAYS)
-    rows = (
-        Case.objects.filter(pk__gt=holder.last_case_id, state__in=OPEN_STATES, submitted_at__gte=since)
-        .order_by("pk")
-        .values("pk", "text", "address", "submitted_at", "street__code", "community__code", "dispatch_meta")
-    )
+    rows = Case.objects.filter(pk__gt=holder.last_case_id, state__in=OPEN_STATES, submitted_at__gte=since)
+    if upto is not None:
+        rows = rows.filter(pk__lte=upto)
+    rows = rows.order_by("pk").values("pk", "text", "address", "submitted_at", "street__code", "community__code", "dispatch_meta")
     for row in rows.iterator(chunk_size=2000):
-        if (row["dispatch_meta"] or {}).get("topic"):
+        if row["pk"] in engine.dup_index:  # this process routed it, and indexed it then
+            pass
+        elif (row["dispatch_meta"] or {}).get("topic"):
             engine.dup_index.add(row["pk"], row["text"], row["community__code"], row["street__code"], row["submitted_at"], **_index_fields(row))
         else:
             # Not processed at intake (imported, or before the engine existed): classify and
@@ -216,11 +221,10 @@ def intake_prepare_many(*, cases: Sequence[Case]) -> dict[int, PreparedIntake]:
     ordered = sorted(cases, key=lambda c: c.pk)
     if not ordered:
         return {}
-    engine = dispatch_engine()
+    engine = dispatch_engine(before=ordered[0].pk)
     rows = [{"text": c.text, "address": c.address, "at": c.submitted_at, "case_key": c.pk, "add_to_index": True} for c in ordered]
     with _holder.lock:
-        suggestions = engine.suggest_many(rows)
-        _holder.last_case_id = max(_holder.last_case_id, ordered[-1].pk)
+        suggestions = engine.suggest_many(rows, explain=True)  # a dispatcher reads these, as after intake_process
     candidate_ids = {key for s in suggestions for key, _ in s.duplicates if not isinstance(key, tuple)}
     candidates = {c.pk: c for c in Case.objects.filter(pk__in=candidate_ids, state__in=OPEN_STATES).only(*_DUPLICATE_FIELDS)}
     units = _UnitCache()
@@ -232,6 +236,40 @@ def intake_prepare_many(*, cases: Sequence[Case]) -> dict[int, PreparedIntake]:
     return prepared
 
 
+def _held_for_a_person(suggestion, duplicates: list[dict], unit: Unit | None) -> str | None:
+    """Why the engine leaves the case to a dispatcher rather than dispatching it itself (the
+    outcome's reason), or None when it dispatches: the place must be known where it matters,
+    a possible repeat of an open case waits to be merged, and the unit's confidence must reach
+    the district's threshold."""
+    if unit is None:
+        return "location_needed" if suggestion.needs_location else "no_unit"
+    if duplicates:
+        return "possible_duplicate"
+    if suggestion.unit_confidence < settings.MINSHENG_AUTO_DISPATCH_THRESHOLD:
+        return "low_confidence"
+    return None
+
+
+def intake_process_many(*, cases: Sequence[Case]) -> int:
+    """`intake_process` for a batch of new cases the caller has locked (select_for_update,
+    with at least `case_services.SUGGESTION_FIELDS`, `text`, `address` and `submitted_at`):
+    the engine runs once over all of them (`intake_prepare_many`); the suggestions of the cases
+    left to a dispatcher are recorded together (`case_record_suggestions_many`), and the cases
+    the engine dispatches itself go through `intake_process` one by one, as ever. Returns how
+    many were dispatched."""
+    prepared = intake_prepare_many(cases=cases)
+    held, dispatched = [], 0
+    for case in sorted(cases, key=lambda c: c.pk):
+        ready = prepared[case.pk]
+        if _held_for_a_person(ready.suggestion, ready.duplicates, ready.units[3]):
+            category, street, community, _unit = ready.units
+            held.append((case, case_services.Suggested(ready.meta, category, ready.suggestion.urgency, street, community)))
+        else:
+            dispatched += intake_process(case=case, prepared=ready).auto_dispatched
+    case_services.case_record_suggestions_many(held)
+    return dispatched
+
+
 def intake_process(*, case: Case, auto_dispatch: bool = True, prepared: PreparedIntake | None = None) -> IntakeOutcome:
     """Run the engine on a newly submitted case: store its suggestions, and dispatch it
     automatically when the unit's confidence reaches the district's threshold, the place is
@@ -239,10 +277,9 @@ def intake_process(*, case: Case, auto_dispatch: bool = True, prepared: Prepared
     for a dispatcher to merge them). `prepared`: the engine's part already done for this case
     in a batch (`intake_prepare_many`)."""
     if prepared is None:
-        engine = dispatch_engine()
+        engine = dispatch_engine(before=case.pk)
         with _holder.lock:
             suggestion = engine.suggest(case.text, case.address, at=case.submitted_at, case_key=case.pk, add_to_index=True)
-            _holder.last_case_id = max(_holder.last_case_id, case.pk)
         duplicates = _duplicate_rows(suggestion.duplicates, exclude=case.pk)
         meta = suggestion_meta(suggestion, duplicates)
         category, street, community, unit = _units_for(meta)
@@ -251,15 +288,9 @@ def intake_process(*, case: Case, auto_dispatch: bool = True, prepared: Prepared
         category, street, community, unit = prepared.units
     case_services.case_record_suggestion(case=case, meta=meta, category=category, urgency=suggestion.urgency, street=street, community=community)
     outcome = IntakeOutcome(meta=meta, duplicates=duplicates)
-    threshold = settings.MINSHENG_AUTO_DISPATCH_THRESHOLD
-    if not auto_dispatch:
-        outcome.reason = "manual"
-    elif unit is None:
-        outcome.reason = "location_needed" if suggestion.needs_location else "no_unit"
-    elif duplicates:
-        outcome.reason = "possible_duplicate"
-    elif suggestion.unit_confidence < threshold:
-        outcome.reason = "low_confidence"
+    held = _held_for_a_person(suggestion, duplicates, unit) if auto_dispatch else "manual"
+    if held:
+        outcome.reason = held
     else:
         try:
             case_services.case_dispatch(

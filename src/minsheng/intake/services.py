@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from minsheng.cases.choices import CaseState, Channel
@@ -92,23 +92,35 @@ def route_new_case(case: Case) -> None:
 _ROUTABLE_STATES = (CaseState.SUBMITTED, CaseState.ACCEPTED)
 
 
-def case_route(*, case_id: int, prepared=None) -> bool:
+def case_route(*, case_id: int) -> bool:
     """Run intelligent dispatch on a new case exactly once, however often it is asked (the
     request in embedded mode, an outbox delivery, a redelivery after a crash): under the case's
     row lock, a case that already has its suggestion, or that a person has already sent to a
     unit or closed, is left alone. The suggestion and an automatic dispatch commit together.
-    `prepared`: the engine's part done ahead for a batch (dispatch.services.intake_prepare_many).
     Returns whether it routed the case now."""
     from minsheng.dispatch import services as dispatch_services
 
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(pk=case_id).first()
-        if case is None or case.state not in _ROUTABLE_STATES or case.main_unit_id is not None:
+        waiting = _lock_still_waiting([case_id])
+        if not waiting:
             return False
-        if CaseEvent.objects.filter(case_id=case_id, action="suggest").exists():
-            return False
-        dispatch_services.intake_process(case=case, prepared=prepared)
+        dispatch_services.intake_process(case=waiting[0])
         return True
+
+
+def _lock_still_waiting(case_ids: Sequence[int]) -> list[Case]:
+    """Of `case_ids`, the cases that still wait for routing — no unit, no suggestion, still
+    new — locked (in id order) until the caller's transaction ends, with the fields routing
+    reads and writes."""
+    from minsheng.cases.services import SUGGESTION_FIELDS
+
+    return list(
+        Case.objects.select_for_update()
+        .filter(pk__in=case_ids, state__in=_ROUTABLE_STATES, main_unit__isnull=True)
+        .exclude(Exists(CaseEvent.objects.filter(case_id=OuterRef("pk"), action="suggest")))
+        .only(*SUGGESTION_FIELDS, "text", "address", "submitted_at")
+        .order_by("pk")
+    )
 
 
 @handles(ROUTE_TOPIC)
@@ -119,24 +131,15 @@ def route_from_outbox(message: OutboxMessage) -> None:
 
 
 @handles_batch(ROUTE_TOPIC, replaces=route_from_outbox)
-def route_many_from_outbox(messages: list[OutboxMessage]) -> dict:
-    """`route_from_outbox` for a claimed batch: the engine runs once over the cases still
-    waiting (one classifier pass, one duplicate query, units read once), then each case is
-    routed in its own message's transaction under its row lock, with the same checks — a case
-    routed meanwhile (by a person, or a redelivery) is left alone."""
-    from minsheng.dispatch.services import intake_prepare_many
+def route_many_from_outbox(messages: list[OutboxMessage]) -> None:
+    """`route_from_outbox` for the messages of a claimed chunk, in its transaction: the cases
+    still waiting are locked together (in id order, as one by one) with the same checks as
+    `case_route` — a case routed meanwhile, by a person or a redelivery, is left alone — and
+    the engine runs once over them (`intake_process_many`)."""
+    from minsheng.dispatch.services import intake_process_many
 
-    case_ids = {message.pk: message.payload.get("case_id") for message in messages}
-    waiting = (
-        Case.objects.filter(pk__in=[pk for pk in case_ids.values() if pk], state__in=_ROUTABLE_STATES, main_unit__isnull=True)
-        .exclude(events__action="suggest")
-        .only("pk", "text", "address", "submitted_at")
-    )
-    prepared = intake_prepare_many(cases=list(waiting))
-    return {
-        message_id: partial(case_route, case_id=case_id, prepared=prepared.get(case_id))
-        for message_id, case_id in case_ids.items() if case_id
-    }
+    case_ids = sorted({message.payload.get("case_id") for message in messages} - {None})
+    intake_process_many(cases=_lock_still_waiting(case_ids))
 
 
 def _create_with_photos(*, text, address, category, reporter_name, reporter_phone, is_anonymous, photos, idempotency_key, submitted_at):

@@ -34,6 +34,7 @@ from minsheng.cases.errors import ActionNotAllowed, InvalidInput
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.core.choices import Role
 from minsheng.core.models import OutboxMessage, User
+from minsheng.core.outbox import chunk_memo
 from minsheng.core.services import audit_record
 
 from ..choices import ALL_EVENTS, EVENT_TYPES, DeliveryStatus
@@ -195,7 +196,8 @@ def _case_json(case: Case) -> dict:
 def webhook_deliveries_create(*, message: OutboxMessage) -> int:
     """One delivery per active endpoint that wants this event; none twice for a message.
     Runs inside the outbox handler's transaction."""
-    endpoints = [e for e in WebhookEndpoint.objects.filter(active=True) if e.wants(message.topic)]
+    active = chunk_memo("webhooks.active_endpoints", lambda: list(WebhookEndpoint.objects.filter(active=True)))
+    endpoints = [e for e in active if e.wants(message.topic)]
     if not endpoints:
         return 0
     payload = event_payload(message)

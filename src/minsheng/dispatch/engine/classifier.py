@@ -297,12 +297,19 @@ class DispatchClassifier:
             pred.key_terms = self._key_terms_of_row(X, pred.top_subcategory)
         return pred
 
-    def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
-        """Vectorised prediction for a batch (no key terms: ask key_terms() for one)."""
+    def predict_many(self, texts: Sequence[str], explain: bool = False) -> list[Prediction]:
+        """Vectorised prediction for a batch; with `explain`, each with its key terms, as
+        `predict` gives them (a bulk import goes without: ask key_terms() for one)."""
         if not texts:
             return []
         cleaned = [clean_text(t) for t in texts]
-        return self._predict_rows(self._features(cleaned), cleaned)
+        X = self._features(cleaned)
+        predictions = self._predict_rows(X, cleaned)
+        if explain:
+            X = X.tocsr()
+            for i, pred in enumerate(predictions):
+                pred.key_terms = self._key_terms_of_row(X[i], pred.top_subcategory)
+        return predictions
 
     def _predict_rows(self, X, cleaned: Sequence[str]) -> list[Prediction]:
         sub_p = self._subcategory_probabilities(X)

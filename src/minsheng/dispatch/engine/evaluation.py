@@ -185,7 +185,7 @@ class BaselineClassifier:
     def predict(self, text: str, explain: bool = True) -> Prediction:
         return self.predict_many([text])[0]
 
-    def predict_many(self, texts: list[str]) -> list[Prediction]:
+    def predict_many(self, texts: list[str], explain: bool = False) -> list[Prediction]:  # no key terms to explain
         X = self._vec.transform([clean_text(t) for t in texts])
         probs = self._model.predict_proba(X)
         urgent = self._urgency.predict(X) if self._urgency is not None else [False] * len(texts)

@@ -76,9 +76,10 @@ class DispatchEngine:
         prediction = self.classifier.predict(text, explain=True)
         return self._suggest(text, address, at, case_key, add_to_index, prediction)
 
-    def suggest_many(self, rows: list[dict]) -> list[Suggestion]:
-        """Batch form: rows with text and optional address, at, case_key, add_to_index."""
-        predictions = self.classifier.predict_many([r["text"] for r in rows])
+    def suggest_many(self, rows: list[dict], explain: bool = False) -> list[Suggestion]:
+        """Batch form: rows with text and optional address, at, case_key, add_to_index; with
+        `explain`, the key terms among the reasons too, as `suggest` gives them."""
+        predictions = self.classifier.predict_many([r["text"] for r in rows], explain=explain)
         return [self._suggest(r["text"], r.get("address", ""), r.get("at"), r.get("case_key"),
                               r.get("add_to_index", True), p)
                 for r, p in zip(rows, predictions)]
