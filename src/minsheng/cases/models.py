@@ -183,6 +183,15 @@ class Case(models.Model):
             models.Index(fields=["submitted_at", "channel", "category"], name="case_intake_idx"),
             # Open cases with a red flag (当前超期未办结): a few hundred among a million.
             models.Index(fields=["due_flag", "state"], name="case_flag_state_idx"),
+            # The cases waiting for a dispatcher (待受理/待派单), newest or oldest first, a page
+            # at a time: read in order from this index alone. Without it the plan depends on
+            # the statistics and the mix: a bitmap scan and sort of every waiting case (nearly
+            # the whole table during an intake burst), or a walk down the submission-time
+            # index past every case no longer waiting (oldest first, nearly all of them).
+            models.Index(
+                fields=["submitted_at", "id"], condition=Q(state__in=[CaseState.SUBMITTED, CaseState.ACCEPTED]),
+                name="case_to_dispatch_idx",
+            ),
         ]
 
     def __str__(self) -> str:

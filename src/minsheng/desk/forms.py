@@ -7,6 +7,8 @@ from __future__ import annotations
 from functools import partial
 
 from django import forms
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.cases.choices import CaseState, Channel, DueFlag, Feedback, Urgency
@@ -19,7 +21,45 @@ from . import selectors
 ALL = [("", _("全部"))]
 
 
-def _units(kinds=(UnitKind.STREET, UnitKind.DEPARTMENT, UnitKind.COMMUNITY)):
+def _attrs(attrs: dict) -> str:
+    return "".join(
+        f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{conditional_escape("%s" % value)}"'
+        for name, value in attrs.items() if value is not False
+    )
+
+
+class _OptionsWrittenHere:
+    """A <select> whose options are written out here rather than through one template
+    include per option: the unit lists have about two hundred options, and the template engine
+    spent some 50 µs on each — a third of a queue page's CPU, more on a case page, which shows
+    the list in several forms. The markup is that of Django's select.html and
+    select_option.html, character for character."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        html = [format_html('<select name="{}"', widget["name"]), _attrs(widget["attrs"]), ">"]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                html.append(format_html('\n  <optgroup label="{}">', group_name))
+            for option in options:
+                html.append(format_html('\n  <option value="{}"', "%s" % option["value"]))
+                html.append(_attrs(option["attrs"]))
+                html.append(format_html(">{}</option>\n", option["label"]))
+            if group_name:
+                html.append("\n  </optgroup>")
+        html.append("\n</select>")
+        return mark_safe("".join(html))
+
+
+class LongSelect(_OptionsWrittenHere, forms.Select):
+    pass
+
+
+class LongSelectMultiple(_OptionsWrittenHere, forms.SelectMultiple):
+    pass
+
+
+def _units(kinds=selectors.HANDLING_KINDS):
     return Unit.objects.filter(kind__in=kinds, active=True)
 
 
@@ -29,23 +69,53 @@ def _with_blank(choices):
 
 class UnitField(forms.ModelChoiceField):
     """A handling unit, shown grouped by kind; validated against the queryset. The choices
-    are a callable, read when the form is rendered, not when this module is imported."""
+    are a callable, read when the form is rendered, not when this module is imported; a
+    `SharedOptionsForm` points them at the page's `SelectOptions`."""
 
-    def __init__(self, *, kinds=(UnitKind.STREET, UnitKind.DEPARTMENT, UnitKind.COMMUNITY), **kwargs):
+    widget = LongSelect
+
+    def __init__(self, *, kinds=selectors.HANDLING_KINDS, **kwargs):
         super().__init__(queryset=_units(kinds), **kwargs)
+        self.kinds = kinds
         self.choices = _with_blank(partial(selectors.unit_choices, kinds=kinds))
+
+    def read_options_from(self, options: selectors.SelectOptions) -> None:
+        self.choices = _with_blank(partial(options.units, self.kinds))
 
 
 class UnitsField(forms.ModelMultipleChoiceField):
+    widget = LongSelectMultiple
+
     def __init__(self, **kwargs):
         super().__init__(queryset=_units(), **kwargs)
         self.choices = selectors.unit_choices
 
+    def read_options_from(self, options: selectors.SelectOptions) -> None:
+        self.choices = options.units
+
 
 class SubcategoryField(forms.ModelChoiceField):
+    widget = LongSelect
+
     def __init__(self, **kwargs):
         super().__init__(queryset=Category.objects.filter(parent__isnull=False, active=True), to_field_name="code", **kwargs)
         self.choices = _with_blank(partial(selectors.category_choices, subcategories_only=True))
+
+    def read_options_from(self, options: selectors.SelectOptions) -> None:
+        self.choices = _with_blank(partial(options.categories, subcategories_only=True))
+
+
+class SharedOptionsForm(forms.Form):
+    """A form whose unit and category fields read their options from `select_options`: one
+    `SelectOptions` for all the forms of a page reads each list once. Without one, the form
+    gets its own."""
+
+    def __init__(self, *args, select_options: selectors.SelectOptions | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.select_options = select_options or selectors.SelectOptions()
+        for field in self.fields.values():
+            if isinstance(field, (UnitField, UnitsField, SubcategoryField)):
+                field.read_options_from(self.select_options)
 
 
 def _reason(label=_("说明"), required=True, rows=3):
@@ -55,16 +125,16 @@ def _reason(label=_("说明"), required=True, rows=3):
 # ---------------------------------------------------------------- the case list
 
 
-class CaseFilterForm(forms.Form):
+class CaseFilterForm(SharedOptionsForm):
     """The filters of a case list. The same form feeds the list page and its export, so the
     file holds exactly the rows the page shows."""
 
     q = forms.CharField(label=_("关键词"), required=False, max_length=100,
                         widget=forms.TextInput(attrs={"placeholder": _("内容、地址或查询码"), "type": "search"}))
     state = forms.ChoiceField(label=_("状态"), required=False, choices=ALL + CaseState.choices)
-    category = forms.ChoiceField(label=_("分类"), required=False)
+    category = forms.ChoiceField(label=_("分类"), required=False, widget=LongSelect)
     street = forms.ChoiceField(label=_("街道"), required=False)
-    unit = forms.ChoiceField(label=_("承办单位"), required=False)
+    unit = forms.ChoiceField(label=_("承办单位"), required=False, widget=LongSelect)
     channel = forms.ChoiceField(label=_("渠道"), required=False, choices=ALL + Channel.choices)
     urgency = forms.ChoiceField(label=_("紧急程度"), required=False, choices=ALL + Urgency.choices)
     flag = forms.ChoiceField(label=_("预警"), required=False, choices=ALL + [(DueFlag.YELLOW, _("黄牌")), (DueFlag.RED, _("红牌"))])
@@ -83,16 +153,9 @@ class CaseFilterForm(forms.Form):
     FILTERS = ("q", "state", "category", "street", "unit", "channel", "urgency", "flag", "date_from", "date_to")
 
     def _set_choices(self):
-        self.fields["category"].choices = ALL + selectors.category_choices(subcategories_only=False)
-        streets = Unit.objects.streets().filter(active=True).order_by("sort_order", "code")
-        self.fields["street"].choices = ALL + [(s.code, s.name) for s in streets]
-        units = Unit.objects.handling_units().select_related("parent").order_by("kind", "sort_order", "code")
-        kinds = dict(UnitKind.choices)
-        grouped: dict[str, list] = {}
-        for u in units:
-            label = f"{u.parent.name} / {u.name}" if u.kind == UnitKind.COMMUNITY and u.parent_id else u.name
-            grouped.setdefault(kinds[u.kind], []).append((u.key, label))
-        self.fields["unit"].choices = ALL + list(grouped.items())
+        self.fields["category"].choices = ALL + self.select_options.categories(subcategories_only=False)
+        self.fields["street"].choices = ALL + self.select_options.streets()
+        self.fields["unit"].choices = ALL + self.select_options.unit_keys()
 
     def filters(self) -> dict:
         """The valid filters (an invalid one is ignored, and shown with its error)."""
@@ -111,7 +174,7 @@ class CaseFilterForm(forms.Form):
         return len(self.filters())
 
 
-class BulkDispatchForm(forms.Form):
+class BulkDispatchForm(SharedOptionsForm):
     """Several cases to one unit. Each checkbox carries "pk:version" so each dispatch is
     checked against the version the dispatcher saw."""
 
@@ -138,7 +201,7 @@ class BulkDispatchForm(forms.Form):
 # ---------------------------------------------------------------- case actions
 
 
-class ActionForm(forms.Form):
+class ActionForm(SharedOptionsForm):
     """Base of the case-action forms: every one carries the case version the user saw."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -310,7 +373,7 @@ class NoteForm(ActionForm):
 # ---------------------------------------------------------------- hotline
 
 
-class HotlineForm(forms.Form):
+class HotlineForm(SharedOptionsForm):
     """A call taken by an operator. `token` is issued with the empty form and makes a
     double-submitted form create one case, not two."""
 

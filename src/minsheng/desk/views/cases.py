@@ -54,9 +54,13 @@ def _render_case(request, case: Case, *, bound=None, status: int = 200, alert: s
                  revealed_phone: str = "", revealed: dict | None = None):
     user = request.user
     allowed = _ordered(case_services.allowed_actions(case=case, actor=user))
+    options = bound.select_options if bound is not None else selectors.SelectOptions()
     action_forms = []
     for action in allowed:
-        form = bound if bound is not None and bound.action == action else ACTIONS[action].form(case=case, user=user, action=action)
+        if bound is not None and bound.action == action:
+            form = bound
+        else:
+            form = ACTIONS[action].form(case=case, user=user, action=action, select_options=options)
         action_forms.append({"action": action, "label": TRANSITIONS[action].label, "form": form,
                              "primary": action in PRIMARY, "open": bound is not None and bound.action == action})
     if lost and bound is not None and bound.action in allowed:

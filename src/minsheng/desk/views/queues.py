@@ -48,9 +48,10 @@ def home(request):
 @require_GET
 def queue(request, key: str):
     label = _queue_label(request.user, key)
-    form = CaseFilterForm(request.GET or None)
+    options = selectors.SelectOptions()
+    form = CaseFilterForm(request.GET or None, select_options=options)
     sort = form.sort_key()
-    rows = selectors.queue_rows(user=request.user, queue=key, filters=form.filters(), sort=sort)
+    rows = selectors.queue_page_rows(user=request.user, queue=key, filters=form.filters(), sort=sort)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     bulk = can_bulk_dispatch(request.user)
     return render(request, "desk/queue.html", {
@@ -59,7 +60,7 @@ def queue(request, key: str):
         "form": form,
         "page": page,
         "sort": sort,
-        "bulk_form": BulkDispatchForm() if bulk else None,
+        "bulk_form": BulkDispatchForm(select_options=options) if bulk else None,
     })
 
 
