@@ -36,6 +36,17 @@ def live_redis():
         pytest.skip("needs Redis on 127.0.0.1:6379")
 
 
+def test_cache_calls_share_one_client_and_its_connections(live_redis):
+    with override_settings(CACHES=redis_cache(REDIS)):
+        cache = caches["default"]
+        first = cache._cache.get_client(write=True)
+        for n in range(20):
+            cache.set(f"k{n}", n)
+            assert cache.get(f"k{n}") == n
+        assert cache._cache.get_client(write=True) is first and cache._cache.get_client() is first
+        assert len(first.connection_pool._available_connections) + len(first.connection_pool._in_use_connections) == 1
+
+
 def test_a_counter_takes_one_round_trip_and_expires(live_redis):
     with override_settings(CACHES=redis_cache(REDIS)):
         cache = caches["default"]
