@@ -217,7 +217,6 @@ def clean_id_number(number: str) -> str:
     return number
 
 
-@transaction.atomic
 def case_submit(
     *,
     text: str,
@@ -254,16 +253,32 @@ def case_submit(
         raise InvalidInput(f"未知的紧急程度：{urgency}")
     if category is not None and not category.is_subcategory:
         raise InvalidInput("请选择到小类。")
-    if idempotency_key:
-        existing = Case.objects.filter(idempotency_key=idempotency_key).first()
-        if existing:
-            return existing
     phone = _clean_phone(reporter_phone)
     id_number = clean_id_number(reporter_id_number)
     if is_anonymous:
         reporter_name, phone, id_number = "", "", ""
     if community is not None and street is None:
         street = community.parent
+    # Everything that can refuse the input is above, outside the transaction. Below, the
+    # writes run in the caller's transaction without a savepoint of their own (two round trips
+    # on every filing): a failure here leaves nothing worth keeping, so the caller's whole
+    # transaction rolls back with it — the case, its event, its outbox row and audit entry are
+    # one unit. A clash on the tracking code or the idempotency key has its own savepoint.
+    with transaction.atomic(savepoint=False):
+        return _case_create(
+            text=text, channel=channel, address=address, reporter_name=reporter_name, phone=phone, id_number=id_number,
+            is_anonymous=is_anonymous, category=category, urgency=urgency, street=street, community=community, kind=kind,
+            acting_user=acting_user, idempotency_key=idempotency_key, submitted_at=submitted_at, dispatch_meta=dispatch_meta,
+            source_type=source_type, source_id=source_id,
+        )
+
+
+def _case_create(*, text, channel, address, reporter_name, phone, id_number, is_anonymous, category, urgency, street, community,
+                 kind, acting_user, idempotency_key, submitted_at, dispatch_meta, source_type, source_id) -> Case:
+    if idempotency_key:
+        existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
     for attempt in range(5):
         try:
             with transaction.atomic():
