@@ -36,6 +36,8 @@ def serve(args: list[str]) -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("MINSHENG_WEB_THREADS", 4)),
                         help="threads per worker (env MINSHENG_WEB_THREADS; default 4)")
     parser.add_argument("--timeout", type=int, default=int(os.environ.get("MINSHENG_WEB_TIMEOUT", 60)))
+    parser.add_argument("--max-requests", type=int, default=int(os.environ.get("MINSHENG_WEB_MAX_REQUESTS", 20000)),
+                        help="requests after which a worker process is replaced (env MINSHENG_WEB_MAX_REQUESTS; default 20000)")
     parser.add_argument("--access-log", default=os.environ.get("MINSHENG_ACCESS_LOG", "-"), help="file, '-' for stdout, '' for none")
     opts, extra = parser.parse_known_args(args)
     command = [
@@ -47,7 +49,8 @@ def serve(args: list[str]) -> None:
         "--timeout", str(opts.timeout),
         "--graceful-timeout", "30",
         # Recycle workers now and then: bounds any slow leak in a process that runs for months.
-        "--max-requests", "5000", "--max-requests-jitter", "500",
+        # Not too often: a new process imports the application again and answers slowly at first.
+        "--max-requests", str(opts.max_requests), "--max-requests-jitter", str(opts.max_requests // 10),
         # The proxy (nginx) is on this machine or the private network: trust its X-Forwarded-*.
         "--forwarded-allow-ips", os.environ.get("MINSHENG_TRUSTED_PROXIES", "127.0.0.1,::1"),
     ]

@@ -29,6 +29,13 @@ def test_serve_runs_gunicorn_with_threads_and_the_bind_from_the_environment(monk
     assert "--bind 0.0.0.0:9000" in joined and "--workers 3" in joined and "--threads 8" in joined and "--worker-class gthread" in joined
 
 
+def test_serve_recycles_worker_processes_after_a_configurable_number_of_requests(monkeypatch):
+    joined = " ".join(_run_cli(monkeypatch, ["serve"]))
+    assert "--max-requests 20000 --max-requests-jitter 2000" in joined
+    monkeypatch.setenv("MINSHENG_WEB_MAX_REQUESTS", "8000")
+    assert "--max-requests 8000 --max-requests-jitter 800" in " ".join(_run_cli(monkeypatch, ["serve"]))
+
+
 def test_worker_and_beat_run_celery_and_need_redis(monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     with pytest.raises(SystemExit):

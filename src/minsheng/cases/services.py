@@ -673,13 +673,14 @@ def case_record_suggestions_many(items: Sequence[tuple[Case, Suggested]]) -> int
         why = refusal(SYSTEM, "suggest", case)
         if why:
             raise ActionNotAllowed(why)
-        for name, value in _suggestion_updates(case, suggested).items():
-            setattr(case, name, value)
         changed.append(case)
         events.append((case.pk, "suggest", case.state, case.state, None, "system", None, case.main_unit_id, "",
                        _suggestion_data(suggested.meta), transition.public, now, *outcome.values()))
     assert transition.target is None and "suggest" not in MEASURED_ACTIONS  # a side action without episode facts
-    Case.objects.bulk_update(changed, ["dispatch_meta", "category", "urgency", "street", "community"])
+    for case, suggested in items:
+        # One short UPDATE per case: bulk_update's CASE WHEN over a JSON column costs ten times
+        # as much to build as these do to run.
+        Case.objects.filter(pk=case.pk).update(**_suggestion_updates(case, suggested))
     event_ids = reserve_ids(CaseEvent, len(events))
     insert_tuples(CaseEvent, (*EVENT_COLUMNS, *outcome), events, ids=event_ids)
     insert_tuples(OutboxMessage, OUTBOX_COLUMNS, [

@@ -403,7 +403,9 @@ class _UnitCache:
     """Units and subcategories by code, read once per batch instead of once per case."""
 
     def __init__(self) -> None:
-        self.units = {(u.kind, u.code): u for u in Unit.objects.filter(active=True)}
+        # Without the gazetteer's place and road lists: the engine has its own, and a batch
+        # never reads them from these units.
+        self.units = {(u.kind, u.code): u for u in Unit.objects.filter(active=True).defer("aliases", "places", "roads")}
         self.subcategories = {c.code: c for c in Category.objects.filter(parent__isnull=False, active=True)}
 
     def unit(self, key: str | None) -> Unit | None:
