@@ -227,3 +227,26 @@ def test_suggestions_recorded_for_a_batch_are_written_as_one_by_one(users, setti
         assert got["case"][6] == one_by_one["case"][6], [(k, got["case"][6].get(k), v) for k, v in one_by_one["case"][6].items() if got["case"][6].get(k) != v]
         assert got == one_by_one
     assert audit_verify_chain() == []
+
+
+def test_a_filing_appends_its_audit_entry_last(users):
+    """Every filing takes the audit chain's lock until it commits; it takes it after its other
+    writes (the routing request included), so the filings hold it as briefly as they can."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as api:
+        Client().post("/api/v1/public/appeals", {"text": GAS, "address": "伊河路26号院"}, content_type="application/json")
+    with CaptureQueriesContext(connection) as form:
+        Client().post("/appeal/new/", {"text": GAS, "address": "伊河路26号院", "category": "", "reporter_name": "李四",
+                                       "reporter_phone": "13912345678", "token": submission_token_new()})
+    for queries in (api, form):
+        sql = [q["sql"] for q in queries.captured_queries]
+        audit = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "core_auditentry"'))
+        route = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "core_outboxmessage"') and ROUTE_TOPIC in s)
+        # The filing's writes (the form's session is saved afterwards, in a transaction of its own).
+        writes = [i for i, s in enumerate(sql) if s.startswith(("INSERT", "UPDATE")) and "django_session" not in s]
+        assert route < audit and writes[-1] == audit
+        if connection.vendor == "postgresql":
+            lock = next(i for i, s in enumerate(sql) if "pg_advisory_xact_lock" in s)
+            assert lock > route

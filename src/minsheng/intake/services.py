@@ -16,7 +16,7 @@ from minsheng.cases.models import Case, CaseEvent, Category
 from minsheng.cases.services import case_attach, case_submit
 from minsheng.core.models import OutboxMessage
 from minsheng.core.outbox import handles, handles_batch
-from minsheng.core.services import outbox_enqueue
+from minsheng.core.services import audit_appends_together, outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,9 @@ def appeal_submit_online(
     attached a second time.
     """
     submitted_at = timezone.now()
-    with transaction.atomic():
+    # The audit entry goes in last, after the photos and the routing request: the chain's lock,
+    # which every filing takes, is then held only for that write and the commit.
+    with transaction.atomic(), audit_appends_together():
         case, created = _create_with_photos(
             text=text, address=address, category=category, reporter_name=reporter_name, reporter_phone=reporter_phone,
             is_anonymous=is_anonymous, photos=photos, idempotency_key=idempotency_key, submitted_at=submitted_at,

@@ -15,6 +15,7 @@ from minsheng.cases.models import Case
 from minsheng.cases.selectors import proves_reporter
 from minsheng.cases.services import case_attach, case_record_feedback, case_submit
 from minsheng.cases.workflow import RESIDENT
+from minsheng.core.services import audit_appends_together
 from minsheng.intake.services import Photo, route_if_in_request, route_new_case_later
 
 from ..errors import IdempotencyKeyReused
@@ -57,7 +58,9 @@ def public_appeal_submit(
         if existing is not None:
             return _replay(existing, text)
     marker = timezone.now()
-    with transaction.atomic():
+    # The audit entry goes in last (audit_appends_together): the chain's lock, which every
+    # filing takes, is held only for that write and the commit, not for the routing request too.
+    with transaction.atomic(), audit_appends_together():
         case = case_submit(
             text=text, channel=channel, address=address, reporter_name=reporter_name, reporter_phone=reporter_phone,
             idempotency_key=key, submitted_at=marker,
