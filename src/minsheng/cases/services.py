@@ -265,70 +265,60 @@ def case_submit(
     # transaction rolls back with it — the case, its event, its outbox row and audit entry are
     # one unit. A clash on the tracking code or the idempotency key has its own savepoint.
     with transaction.atomic(savepoint=False):
-        return _case_create(
-            text=text, channel=channel, address=address, reporter_name=reporter_name, phone=phone, id_number=id_number,
-            is_anonymous=is_anonymous, category=category, urgency=urgency, street=street, community=community, kind=kind,
-            acting_user=acting_user, idempotency_key=idempotency_key, submitted_at=submitted_at, dispatch_meta=dispatch_meta,
-            source_type=source_type, source_id=source_id,
+        if idempotency_key:
+            existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+            if existing:
+                return existing
+        for attempt in range(5):
+            try:
+                with transaction.atomic():
+                    case = Case.objects.create(
+                        kind=kind,
+                        tracking_code=tracking_code_new(),
+                        channel=channel,
+                        text=text,
+                        address=(address or "").strip()[:300],
+                        reporter_name=(reporter_name or "").strip()[:100],
+                        reporter_phone=phone,
+                        reporter_id_number=id_number,
+                        is_anonymous=is_anonymous,
+                        category=category,
+                        urgency=urgency,
+                        street=street,
+                        community=community,
+                        submitted_at=submitted_at or timezone.now(),
+                        idempotency_key=idempotency_key or None,
+                        dispatch_meta=dispatch_meta or {},
+                        source_type=source_type,
+                        source_id=str(source_id or ""),
+                        created_by=acting_user if acting_user and acting_user.pk else None,
+                    )
+                break
+            except IntegrityError:
+                if idempotency_key:
+                    existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+                    if existing:
+                        return existing
+                if attempt == 4:
+                    raise
+        staff = acting_user is not None and getattr(acting_user, "pk", None)
+        CaseEvent.objects.create(
+            case=case,
+            action="submit",
+            to_state=CaseState.SUBMITTED,
+            actor=acting_user if staff else None,
+            actor_kind="staff" if staff else "resident",
+            actor_unit=acting_user.unit if staff else None,
+            data={"channel": channel},
+            is_public=True,
+            at=case.submitted_at,
         )
-
-
-def _case_create(*, text, channel, address, reporter_name, phone, id_number, is_anonymous, category, urgency, street, community,
-                 kind, acting_user, idempotency_key, submitted_at, dispatch_meta, source_type, source_id) -> Case:
-    if idempotency_key:
-        existing = Case.objects.filter(idempotency_key=idempotency_key).first()
-        if existing:
-            return existing
-    for attempt in range(5):
-        try:
-            with transaction.atomic():
-                case = Case.objects.create(
-                    kind=kind,
-                    tracking_code=tracking_code_new(),
-                    channel=channel,
-                    text=text,
-                    address=(address or "").strip()[:300],
-                    reporter_name=(reporter_name or "").strip()[:100],
-                    reporter_phone=phone,
-                    reporter_id_number=id_number,
-                    is_anonymous=is_anonymous,
-                    category=category,
-                    urgency=urgency,
-                    street=street,
-                    community=community,
-                    submitted_at=submitted_at or timezone.now(),
-                    idempotency_key=idempotency_key or None,
-                    dispatch_meta=dispatch_meta or {},
-                    source_type=source_type,
-                    source_id=str(source_id or ""),
-                    created_by=acting_user if acting_user and acting_user.pk else None,
-                )
-            break
-        except IntegrityError:
-            if idempotency_key:
-                existing = Case.objects.filter(idempotency_key=idempotency_key).first()
-                if existing:
-                    return existing
-            if attempt == 4:
-                raise
-    staff = acting_user is not None and getattr(acting_user, "pk", None)
-    CaseEvent.objects.create(
-        case=case,
-        action="submit",
-        to_state=CaseState.SUBMITTED,
-        actor=acting_user if staff else None,
-        actor_kind="staff" if staff else "resident",
-        actor_unit=acting_user.unit if staff else None,
-        data={"channel": channel},
-        is_public=True,
-        at=case.submitted_at,
-    )
-    outbox_enqueue(topic="case.submit", payload={"case_id": case.pk, "tracking_code": case.tracking_code, "to_state": case.state})
-    audit_record(
-        action="case.submit", actor=acting_user if staff else None, actor_name="" if staff else "resident",
-        target=f"case:{case.tracking_code}", detail={"channel": channel, "to": CaseState.SUBMITTED},
-    )
-    return case
+        outbox_enqueue(topic="case.submit", payload={"case_id": case.pk, "tracking_code": case.tracking_code, "to_state": case.state})
+        audit_record(
+            action="case.submit", actor=acting_user if staff else None, actor_name="" if staff else "resident",
+            target=f"case:{case.tracking_code}", detail={"channel": channel, "to": CaseState.SUBMITTED},
+        )
+        return case
 
 
 def case_attach(*, case: Case, content: bytes, filename: str, content_type: str, acting_user: User | None = None, is_public: bool = True) -> Attachment:
@@ -650,9 +640,9 @@ SUGGESTION_FIELDS = ("pk", "tracking_code", "state", "version", "main_unit_id", 
 def case_record_suggestions_many(items: Sequence[tuple[Case, Suggested]]) -> int:
     """`case_record_suggestion` for many new cases at once (the worker routing a batch of
     appeals): the same checks, the same case fields, suggest events, outbox messages and audit
-    entries, written as one UPDATE and one INSERT per table instead of a dozen statements per
-    case. A suggestion is a side action (no state change, no version bump), so no other case
-    of the batch depends on it.
+    entries, written as one INSERT per table and one short UPDATE per case instead of a dozen
+    statements per case. A suggestion is a side action (no state change, no version bump), so
+    no other case of the batch depends on it.
 
     The caller holds the cases' row locks (select_for_update in its transaction) and loaded at
     least SUGGESTION_FIELDS. Raises, writing nothing, if the engine refuses any of them.
@@ -666,32 +656,32 @@ def case_record_suggestions_many(items: Sequence[tuple[Case, Suggested]]) -> int
     if not items:
         return 0
     transition = TRANSITIONS["suggest"]
-    now = timezone.now()
-    changed: list[Case] = []
-    events, outcome = [], judged_outcome("suggest", None)
-    for case, suggested in items:
+    assert transition.target is None and "suggest" not in MEASURED_ACTIONS  # a side action without episode facts
+    for case, _suggested in items:
         why = refusal(SYSTEM, "suggest", case)
         if why:
             raise ActionNotAllowed(why)
-        changed.append(case)
-        events.append((case.pk, "suggest", case.state, case.state, None, "system", None, case.main_unit_id, "",
-                       _suggestion_data(suggested.meta), transition.public, now, *outcome.values()))
-    assert transition.target is None and "suggest" not in MEASURED_ACTIONS  # a side action without episode facts
+    now = timezone.now()
+    outcome = judged_outcome("suggest", None)
     for case, suggested in items:
         # One short UPDATE per case: bulk_update's CASE WHEN over a JSON column costs ten times
         # as much to build as these do to run.
         Case.objects.filter(pk=case.pk).update(**_suggestion_updates(case, suggested))
-    event_ids = reserve_ids(CaseEvent, len(events))
-    insert_tuples(CaseEvent, (*EVENT_COLUMNS, *outcome), events, ids=event_ids)
+    event_ids = reserve_ids(CaseEvent, len(items))
+    insert_tuples(CaseEvent, (*EVENT_COLUMNS, *outcome), [
+        (case.pk, "suggest", case.state, case.state, None, "system", None, case.main_unit_id, "",
+         _suggestion_data(suggested.meta), transition.public, now, *outcome.values())
+        for case, suggested in items
+    ], ids=event_ids)
     insert_tuples(OutboxMessage, OUTBOX_COLUMNS, [
         ("case.suggest", {"case_id": case.pk, "event_id": event_id, "tracking_code": case.tracking_code, "to_state": case.state}, now, now)
-        for case, event_id in zip(changed, event_ids)
+        for (case, _suggested), event_id in zip(items, event_ids)
     ])
     transaction.on_commit(outbox_nudge)
-    for case, event_id in zip(changed, event_ids):
+    for (case, _suggested), event_id in zip(items, event_ids):
         audit_record(action="case.suggest", actor_name="system", target=f"case:{case.tracking_code}",
                      detail={"event_id": event_id, "from": case.state, "to": case.state})
-    return len(changed)
+    return len(items)
 
 
 def case_add_note(*, case: Case, acting_user: User, text: str, expected_version: int | None = None) -> CaseEvent:

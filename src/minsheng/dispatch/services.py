@@ -261,8 +261,8 @@ def intake_process_many(*, cases: Sequence[Case]) -> int:
     held, dispatched = [], 0
     for case in sorted(cases, key=lambda c: c.pk):
         ready = prepared[case.pk]
-        if _held_for_a_person(ready.suggestion, ready.duplicates, ready.units[3]):
-            category, street, community, _unit = ready.units
+        category, street, community, unit = ready.units
+        if _held_for_a_person(ready.suggestion, ready.duplicates, unit):
             held.append((case, case_services.Suggested(ready.meta, category, ready.suggestion.urgency, street, community)))
         else:
             dispatched += intake_process(case=case, prepared=ready).auto_dispatched
